@@ -1,0 +1,44 @@
+# scadafw: `make generate` sets everything up and emits the example modules; `make test` checks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+EXAMPLES := $(sort $(wildcard examples/*.yaml))
+
+.PHONY: all generate test lint typecheck unit verify scan bench clean help
+
+all: generate
+
+help:
+	@echo "make generate  create .venv if needed, then regenerate modules/ from examples/*.yaml"
+	@echo "make test      lint, type-check and run the test suite"
+	@echo "make clean     remove what the Makefile made"
+
+# The environment is rebuilt whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "scadafw needs Python 3.11 or newer: set PYTHON=python3.11")'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+generate: $(STAMP)
+	$(BIN)/scadafw generate $(EXAMPLES) --out modules
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,72 @@
+"""The command line: the only place that prints or chooses an exit code.
+
+Exit codes: 0 done, 1 a check or verification found a problem, 2 bad input or usage,
+3 an unexpected error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from generator import __version__
+from generator.commands import COMMANDS
+from generator.errors import ScadafwError, TopologyError
+
+BUG_EXIT = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="scadafw",
+        description="Firewall rules for redundant Geo SCADA Expert servers: reads server roles "
+        "from a topology file, emits Terraform modules (AWS security groups, Azure NSGs with "
+        "application security groups) that allow exactly the server-to-server flows, and "
+        "proves them offline.",
+        epilog="Exit codes: 0 done, 1 a check found a problem, 2 bad input or usage, 3 a bug.",
+    )
+    parser.add_argument("--version", action="version", version=f"scadafw {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an unexpected error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args))
+    except TopologyError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"scadafw: {count} problem{'s' if count != 1 else ''} found; nothing was written",
+              file=sys.stderr)
+        return exc.exit_code
+    except ScadafwError as exc:
+        print(f"scadafw: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scadafw: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"scadafw: unexpected error ({type(exc).__name__}: {exc}). This is a bug: please "
+              "report it with the command and input; --debug shows the traceback.",
+              file=sys.stderr)
+        return BUG_EXIT

@@ -1,0 +1,9 @@
+"""One module per command; each has `add_parser(subparsers)` that sets `run` on its args."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from generator.commands import generate
+
+COMMANDS: tuple[ModuleType, ...] = (generate,)

@@ -1,0 +1,101 @@
+"""The topology as frozen data: servers, their roles, and the role groups rules are written for."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import Enum
+
+DEFAULT_PORT = 5481  # DOMAIN.md: FAQ FA332309, the server port by default
+
+
+class Role(Enum):
+    MAIN = "main"
+    STANDBY = "standby"
+    PERMANENT_STANDBY = "permanent_standby"
+    DMZ_PERMANENT_STANDBY = "dmz_permanent_standby"
+
+
+class RoleGroup(Enum):
+    """Rules are written per role group, never per server (DESIGN.md "Role groups").
+
+    The definition order is the order of every emitted listing.
+    """
+
+    REDUNDANT = "redundant"
+    PERMANENT_STANDBY = "permanent_standby"
+    DMZ_PERMANENT_STANDBY = "dmz_permanent_standby"
+
+    @property
+    def index(self) -> int:
+        """1-based position, used to derive stable Azure priorities."""
+        return list(RoleGroup).index(self) + 1
+
+    @property
+    def slug(self) -> str:
+        """The group as it appears in cloud resource names (hyphens, as Azure and AWS names use)."""
+        return self.value.replace("_", "-")
+
+
+# "Main" is a run-time state: every main or standby server may be the Main after a failover
+# (DOMAIN.md, "The servers of one system"), so both roles share one group.
+ROLE_GROUP: dict[Role, RoleGroup] = {
+    Role.MAIN: RoleGroup.REDUNDANT,
+    Role.STANDBY: RoleGroup.REDUNDANT,
+    Role.PERMANENT_STANDBY: RoleGroup.PERMANENT_STANDBY,
+    Role.DMZ_PERMANENT_STANDBY: RoleGroup.DMZ_PERMANENT_STANDBY,
+}
+
+
+class Target(Enum):
+    AWS = "aws"
+    AZURE = "azure"
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, order=True)
+class Server:
+    name: str
+    role: Role
+    addresses: tuple[Address, ...] = ()
+
+    @property
+    def group(self) -> RoleGroup:
+        return ROLE_GROUP[self.role]
+
+    @property
+    def ident(self) -> str:
+        """The server name as a Terraform identifier part (names never contain '_')."""
+        return self.name.replace("-", "_")
+
+    @property
+    def has_ipv6(self) -> bool:
+        return any(a.version == 6 for a in self.addresses)
+
+
+@dataclass(frozen=True)
+class System:
+    """One Geo SCADA system: its servers sorted by name, so output never depends on input order."""
+
+    name: str
+    port: int
+    targets: tuple[Target, ...]
+    servers: tuple[Server, ...]
+    source: str = ""  # the topology file's name, for the "generated from" headers
+
+    def members(self, group: RoleGroup) -> tuple[Server, ...]:
+        return tuple(s for s in self.servers if s.group is group)
+
+    @property
+    def groups(self) -> tuple[RoleGroup, ...]:
+        """The role groups present, in RoleGroup order."""
+        present = {s.group for s in self.servers}
+        return tuple(g for g in RoleGroup if g in present)
+
+    def server(self, name: str) -> Server:
+        for s in self.servers:
+            if s.name == name:
+                return s
+        raise KeyError(name)

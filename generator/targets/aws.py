@@ -1,0 +1,84 @@
+"""AWS: one security group per role group, one rule resource per flow and direction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.model import RoleGroup, Server, System
+from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Flow, Service, flows_for
+from generator.targets.module import ModuleFiles, header, render_module
+
+AWS_PROVIDER_MIN = "6.25"  # the provider schema the emitted resources are checked against
+TERRAFORM_MIN = "1.5.0"
+
+
+@dataclass(frozen=True)
+class AwsRule:
+    """One `aws_vpc_security_group_{ingress,egress}_rule`: `group` owns it, `peer` is referenced."""
+
+    direction: str  # "ingress" | "egress"
+    flow: Flow
+    protocol: str
+    from_port: int
+    to_port: int
+    description: str
+
+    @property
+    def group(self) -> RoleGroup:
+        return self.flow.destination if self.direction == "ingress" else self.flow.source
+
+    @property
+    def peer(self) -> RoleGroup:
+        return self.flow.source if self.direction == "ingress" else self.flow.destination
+
+    @property
+    def resource_type(self) -> str:
+        return f"aws_vpc_security_group_{self.direction}_rule"
+
+    @property
+    def name(self) -> str:
+        """Stable and semantic: it depends only on what the rule is."""
+        link = "from" if self.direction == "ingress" else "to"
+        return f"{self.group.value}_{link}_{self.peer.value}_{self.flow.service.value}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.resource_type}.{self.name}"
+
+
+def protocol_and_ports(service: Service, port: int) -> tuple[str, int, int]:
+    """AWS encoding: ICMP rules put the type in from_port and the code in to_port (-1: any)."""
+    if service is Service.SERVER_PORT:
+        return "tcp", port, port
+    if service is Service.ICMP_ECHO:
+        return "icmp", ICMP_ECHO_REQUEST, -1
+    return "icmpv6", ICMPV6_ECHO_REQUEST, -1
+
+
+def aws_rules(system: System) -> tuple[AwsRule, ...]:
+    rules: list[AwsRule] = []
+    for flow in flows_for(system):
+        protocol, low, high = protocol_and_ports(flow.service, system.port)
+        for direction in ("ingress", "egress"):
+            rules.append(AwsRule(direction, flow, protocol, low, high,
+                                 flow.description(system.port)))
+    # egress rules follow the group that owns them, then ingress: a reader finds a group's rules
+    # together; the order is a function of the rules alone.
+    return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction != "ingress",
+                                             r.peer.index, r.flow.service.index)))
+
+
+def render_aws(system: System) -> ModuleFiles:
+    servers_by_group: dict[RoleGroup, tuple[Server, ...]] = {
+        g: system.members(g) for g in system.groups
+    }
+    return render_module("aws", {
+        "header": header(system.source),
+        "system": system,
+        "groups": system.groups,
+        "servers_by_group": servers_by_group,
+        "rules": aws_rules(system),
+        "flows": flows_for(system),
+        "provider_min": AWS_PROVIDER_MIN,
+        "terraform_min": TERRAFORM_MIN,
+    })

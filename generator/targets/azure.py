@@ -1,0 +1,102 @@
+"""Azure: per role group one application security group and one NSG; allow rules between ASGs,
+then explicit denies beneath them so Azure's AllowVNetInBound (65000) admits nothing else.
+
+Priorities are literal and depend only on what a rule is (DESIGN.md), never on which other
+rules exist:
+- allow:  1000 + 100 * source group + 10 * destination group + service  (1111 ... 1332)
+- deny:   4000 + 10 * service  (4010: server port, 4020: ICMP), inbound and outbound
+Group numbers: redundant 1, permanent_standby 2, dmz_permanent_standby 3; services: server
+port 1, ICMP 2. Priorities 100-999 and 2000-3999 stay free for the user's own rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.model import RoleGroup, System
+from generator.policy import Flow, Service, flows_for
+from generator.targets.module import ModuleFiles, header, render_module
+
+AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
+TERRAFORM_MIN = "1.5.0"
+ALLOW_BASE = 1000
+DENY_BASE = 4000
+# Azure's protocol "Icmp" cannot select an ICMP type (DOMAIN.md), so one rule stands for echo;
+# it is taken to cover ICMPv6 echo as well (inferred: the NSG protocol list has no ICMPv6).
+AZURE_SERVICES = (Service.SERVER_PORT, Service.ICMP_ECHO)
+
+
+@dataclass(frozen=True)
+class NsgRule:
+    """One `azurerm_network_security_rule` in the NSG of `group`."""
+
+    group: RoleGroup
+    direction: str  # "Inbound" | "Outbound"
+    access: str  # "Allow" | "Deny"
+    service: Service
+    priority: int
+    description: str
+    peer: RoleGroup | None = None  # the other end of an allow rule
+
+    @property
+    def name(self) -> str:
+        """Resource name: stable and semantic, like the rule's `name` in the NSG."""
+        way = "in" if self.direction == "Inbound" else "out"
+        if self.peer is None:
+            return f"{self.group.value}_{way}_deny_{self.service.value}"
+        link = "from" if self.direction == "Inbound" else "to"
+        return f"{self.group.value}_{way}_{link}_{self.peer.value}_{self.service.value}"
+
+    @property
+    def rule_name(self) -> str:
+        """The rule's name inside its NSG (unique per NSG)."""
+        if self.peer is None:
+            return f"deny-{self.direction.lower()}-{self.service.value}"
+        link = "from" if self.direction == "Inbound" else "to"
+        return f"allow-{self.direction.lower()}-{link}-{self.peer.slug}-{self.service.value}"
+
+    @property
+    def protocol(self) -> str:
+        return "Tcp" if self.service is Service.SERVER_PORT else "Icmp"
+
+
+def allow_priority(flow: Flow) -> int:
+    return ALLOW_BASE + 100 * flow.source.index + 10 * flow.destination.index + flow.service.index
+
+
+def deny_priority(service: Service) -> int:
+    return DENY_BASE + 10 * service.index
+
+
+def nsg_rules(system: System) -> tuple[NsgRule, ...]:
+    rules: list[NsgRule] = []
+    for flow in flows_for(system):
+        if flow.service not in AZURE_SERVICES:
+            continue
+        text = flow.description(system.port)
+        rules.append(NsgRule(flow.destination, "Inbound", "Allow", flow.service,
+                             allow_priority(flow), text, flow.source))
+        rules.append(NsgRule(flow.source, "Outbound", "Allow", flow.service,
+                             allow_priority(flow), text, flow.destination))
+    for group in system.groups:
+        for service in AZURE_SERVICES:
+            label = service.label(system.port)
+            rules.append(NsgRule(group, "Inbound", "Deny", service, deny_priority(service),
+                                 f"Geo SCADA: deny {label} from anything not allowed above"))
+            rules.append(NsgRule(group, "Outbound", "Deny", service, deny_priority(service),
+                                 f"Geo SCADA: deny {label} to servers of {system.name} "
+                                 "not allowed above"))
+    return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
+
+
+def render_azure(system: System) -> ModuleFiles:
+    return render_module("azure", {
+        "header": header(system.source),
+        "system": system,
+        "groups": system.groups,
+        "servers_by_group": {g: system.members(g) for g in system.groups},
+        "rules": nsg_rules(system),
+        "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
+        "provider_min": AZURERM_PROVIDER_MIN,
+        "terraform_min": TERRAFORM_MIN,
+    })

@@ -1,0 +1,246 @@
+"""Topology file (version 1) -> System, reporting every problem at once as FILE:LINE:COL."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections import Counter
+from pathlib import Path
+
+from generator.errors import Problem, TopologyError
+from generator.model import DEFAULT_PORT, Address, Role, RoleGroup, Server, System, Target
+from generator.yaml_source import Spanned, load_spanned, type_name
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
+SUPPORTED_VERSIONS = (1,)
+TOP_KEYS = ("version", "system", "port", "targets", "servers")
+SERVER_KEYS = ("name", "role", "addresses")
+MAX_STANDBYS = 2  # DOMAIN.md: a Triple Standby is a Main and two Standbys
+# DOMAIN.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
+# permanent standbys count as permanent standbys (inferred there); a standalone Main takes the
+# pair's limit (inferred: the help gives no separate figure).
+MAX_PERMANENT = {1: 4, 2: 4, 3: 3}
+
+
+def load_topology(path: Path) -> System:
+    """Read and validate one topology file; raise TopologyError listing every problem."""
+    return parse_topology(load_spanned(path), str(path), path.name)
+
+
+class _Checker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def at(self, where: Spanned | tuple[int, int], message: str) -> None:
+        line, col = (where.line, where.column) if isinstance(where, Spanned) else where
+        self.problems.append(Problem(self.path, line, col, message))
+
+    def unknown_keys(self, mapping: Spanned, allowed: tuple[str, ...], what: str) -> None:
+        for key, mark in mapping.key_marks.items():
+            if key not in allowed:
+                hint = _did_you_mean(key, allowed)
+                self.at(mark, f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
+
+    def name(self, value: Spanned, field: str) -> str | None:
+        if not isinstance(value.value, str):
+            self.at(value, f"{field} must be a string, got {value.kind}")
+            return None
+        if not NAME_PATTERN.fullmatch(value.value):
+            self.at(value, f"{field} {value.value!r} must match [a-z][a-z0-9-]{{0,39}} "
+                           "(lower-case ASCII letter, then letters, digits or '-', 40 at most)")
+            return None
+        return value.value
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
+    check = _Checker(path)
+    if not isinstance(doc.value, dict):
+        check.at(doc, f"a topology file is a mapping with keys {', '.join(TOP_KEYS)}; "
+                      f"this one holds {doc.kind}")
+        raise TopologyError(check.problems)
+    top: dict[str, Spanned] = doc.value
+    check.unknown_keys(doc, TOP_KEYS, "the topology")
+    for key in ("version", "system", "servers"):
+        if key not in top:
+            check.at(doc, f"missing required key '{key}'")
+
+    if "version" in top:
+        v = top["version"]
+        if isinstance(v.value, bool) or v.value not in SUPPORTED_VERSIONS:
+            check.at(v, f"version must be 1 (the only version this scadafw reads), got {v.value!r}")
+
+    system_name = check.name(top["system"], "system") if "system" in top else None
+    port = _port(check, top.get("port"))
+    targets = _targets(check, top.get("targets"))
+    servers = _servers(check, top.get("servers"))
+
+    if check.problems or system_name is None or servers is None:
+        raise TopologyError(check.problems)
+    return System(
+        name=system_name,
+        port=port,
+        targets=targets,
+        servers=tuple(sorted(servers, key=lambda s: s.name)),
+        source=source_name,
+    )
+
+
+def _port(check: _Checker, value: Spanned | None) -> int:
+    if value is None:
+        return DEFAULT_PORT
+    if isinstance(value.value, bool) or not isinstance(value.value, int):
+        check.at(value, "port must be an integer from 1 to 65535, "
+                        f"got {value.kind} {value.value!r}")
+        return DEFAULT_PORT
+    if not 1 <= value.value <= 65535:
+        check.at(value, f"port must be from 1 to 65535, got {value.value}")
+        return DEFAULT_PORT
+    return int(value.value)
+
+
+def _targets(check: _Checker, value: Spanned | None) -> tuple[Target, ...]:
+    if value is None:
+        return tuple(Target)
+    allowed = tuple(t.value for t in Target)
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, f"targets must be a non-empty list of: {', '.join(allowed)}")
+        return ()
+    chosen: set[Target] = set()
+    for item in value.value:
+        if not isinstance(item.value, str) or item.value not in allowed:
+            shown = item.value if isinstance(item.value, str) else type_name(item.value)
+            hint = _did_you_mean(item.value, allowed) if isinstance(item.value, str) else ""
+            check.at(item, f"unknown target {shown!r}{hint}; allowed: {', '.join(allowed)}")
+        elif Target(item.value) in chosen:
+            check.at(item, f"target '{item.value}' is listed twice")
+        else:
+            chosen.add(Target(item.value))
+    return tuple(t for t in Target if t in chosen)
+
+
+def _servers(check: _Checker, value: Spanned | None) -> list[Server] | None:
+    if value is None:
+        return None
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, "servers must be a non-empty list of {name, role, addresses} mappings")
+        return None
+    servers: list[tuple[Server, Spanned]] = []
+    names: dict[str, int] = {}
+    seen_addresses: dict[Address, int] = {}
+    for entry in value.value:
+        if not isinstance(entry.value, dict):
+            check.at(entry, f"each server is a mapping with keys {', '.join(SERVER_KEYS)}, "
+                            f"got {entry.kind}")
+            continue
+        server = _server(check, entry, seen_addresses)
+        if server is None:
+            continue
+        if server.name in names:
+            check.at(entry.value["name"],
+                     f"duplicate server name '{server.name}' (first at line {names[server.name]})")
+            continue
+        names[server.name] = entry.value["name"].line
+        servers.append((server, entry))
+    _role_counts(check, value, [s for s, _ in servers], [e for _, e in servers])
+    return [s for s, _ in servers]
+
+
+def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server | None:
+    fields: dict[str, Spanned] = entry.value
+    check.unknown_keys(entry, SERVER_KEYS, "a server")
+    ok = True
+    for key in ("name", "role"):
+        if key not in fields:
+            check.at(entry, f"server is missing required key '{key}'")
+            ok = False
+    name = check.name(fields["name"], "server name") if "name" in fields else None
+    role = None
+    if "role" in fields:
+        r = fields["role"]
+        allowed = tuple(x.value for x in Role)
+        if isinstance(r.value, str) and r.value in allowed:
+            role = Role(r.value)
+        else:
+            hint = _did_you_mean(r.value, allowed) if isinstance(r.value, str) else ""
+            check.at(r, f"unknown role {r.value!r}{hint}; allowed: {', '.join(allowed)}")
+    addresses = _addresses(check, fields.get("addresses"), seen)
+    if not ok or name is None or role is None or addresses is None:
+        return None
+    return Server(name=name, role=role, addresses=addresses)
+
+
+def _addresses(
+    check: _Checker, value: Spanned | None, seen: dict[Address, int]
+) -> tuple[Address, ...] | None:
+    if value is None:
+        return ()
+    if not isinstance(value.value, list):
+        check.at(value, "addresses must be a list of IPv4 or IPv6 host addresses, "
+                        "one per redundancy link")
+        return None
+    result: list[Address] = []
+    ok = True
+    for item in value.value:
+        address = _address(check, item)
+        if address is None:
+            ok = False
+            continue
+        if address in seen:
+            check.at(item, f"address {address} is used twice (first at line {seen[address]})")
+            ok = False
+            continue
+        seen[address] = item.line
+        result.append(address)
+    return tuple(result) if ok else None
+
+
+def _address(check: _Checker, item: Spanned) -> Address | None:
+    if not isinstance(item.value, str):
+        check.at(item, "an address must be a string such as 10.0.0.10 or fd00::10, "
+                       f"got {item.kind}")
+        return None
+    text = item.value
+    if "/" in text:
+        check.at(item, f"address {text!r} is a network; give the server's own host address "
+                       "(no '/prefix'): scadafw never opens a rule to a network")
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        check.at(item, f"{text!r} is not an IPv4 or IPv6 address")
+        return None
+    if address.is_unspecified or address.is_multicast or address.is_loopback:
+        kind = ("unspecified" if address.is_unspecified
+                else "multicast" if address.is_multicast else "loopback")
+        check.at(item, f"address {text} is a {kind} address, not a server's host address")
+        return None
+    return address
+
+
+def _role_counts(
+    check: _Checker, where: Spanned, servers: list[Server], entries: list[Spanned]
+) -> None:
+    counts = Counter(s.role for s in servers)
+    mains = [e for s, e in zip(servers, entries, strict=True) if s.role is Role.MAIN]
+    if counts[Role.MAIN] == 0:
+        check.at(where, "a system needs exactly one server with role 'main'; none found")
+    for extra in mains[1:]:
+        check.at(extra, f"a system has exactly one 'main'; another is at line {mains[0].line}")
+    standbys = [e for s, e in zip(servers, entries, strict=True) if s.role is Role.STANDBY]
+    for extra in standbys[MAX_STANDBYS:]:
+        check.at(extra, "at most 2 servers may have role 'standby' (a Triple Standby system)")
+    redundant = min(3, max(1, sum(1 for s in servers if s.group is RoleGroup.REDUNDANT)))
+    limit = MAX_PERMANENT[redundant]
+    permanent = [e for s, e in zip(servers, entries, strict=True)
+                 if s.group is not RoleGroup.REDUNDANT]
+    for extra in permanent[limit:]:
+        check.at(extra, f"at most {limit} permanent standbys (DMZ ones included) are allowed "
+                        f"with {redundant} redundant server(s); this is number "
+                        f"{permanent.index(extra) + 1}")
