@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from generator.commands import generate
+from generator.commands import generate, verify
 
-COMMANDS: tuple[ModuleType, ...] = (generate,)
+COMMANDS: tuple[ModuleType, ...] = (generate, verify)

@@ -1,0 +1,249 @@
+"""Azure NSG evaluation with Azure's semantics, on azure-mgmt-network models built from the HCL.
+
+Semantics implemented (Azure "Network security groups overview", "How network security groups
+filter network traffic", "Application security groups"; DOMAIN.md):
+- a rule matches on protocol (`*` or equal; `Icmp` selects no type, so it stands for ICMP and,
+  inferred, ICMPv6 echo), destination port (`*`, a number or a range; ports do not apply to
+  ICMP), source port (`*`, or a range holding Windows' first ephemeral port 49152), and
+  source/destination (`*`/`Any`, the `VirtualNetwork` tag (every server shares one virtual
+  network), a CIDR or address holding one of the server's addresses, or an ASG the server's
+  NIC belongs to; `Internet`, `AzureLoadBalancer` and other tags match no server);
+- rules are taken in priority order (lower number first) per direction and the first match
+  decides; below the user's rules come Azure's default rules (AllowVNetInBound 65000,
+  AllowAzureLoadBalancerInBound 65001, DenyAllInbound 65500; AllowVnetOutBound 65000,
+  AllowInternetOutBound 65001, DenyAllOutBound 65500);
+- a NIC's NSG and its subnet's NSG both apply (inbound: subnet then NIC; outbound: NIC then
+  subnet) and traffic must pass both; with no NSG at all, traffic passes. The module does not
+  say which servers a subnet holds, so a subnet association is taken to cover every server;
+- NSGs are stateful: only the direction that opens a flow is evaluated.
+Constraints azure-mgmt-network's models do not check are checked here: priority 100-4096 and
+one priority per direction in an NSG.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from azure.mgmt.network.models import (
+    ApplicationSecurityGroup,
+    NetworkSecurityGroup,
+    SecurityRule,
+)
+
+from generator.model import Server
+from generator.policy import Service
+from generator.verify.hcl_module import Module, as_list, interface_owner, referenced_name
+from generator.verify.reachability import Decision
+
+FIRST_EPHEMERAL_PORT = 49152
+
+
+def _default_rule(name: str, priority: int, direction: str, access: str,
+                  source: str, destination: str) -> SecurityRule:
+    return SecurityRule(name=name, priority=priority, direction=direction, access=access,
+                        protocol="*", source_port_range="*", destination_port_range="*",
+                        source_address_prefix=source, destination_address_prefix=destination)
+
+
+DEFAULT_RULES = (
+    _default_rule("AllowVNetInBound", 65000, "Inbound", "Allow", "VirtualNetwork",
+                  "VirtualNetwork"),
+    _default_rule("AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow",
+                  "AzureLoadBalancer", "*"),
+    _default_rule("DenyAllInBound", 65500, "Inbound", "Deny", "*", "*"),
+    _default_rule("AllowVnetOutBound", 65000, "Outbound", "Allow", "VirtualNetwork",
+                  "VirtualNetwork"),
+    _default_rule("AllowInternetOutBound", 65001, "Outbound", "Allow", "*", "Internet"),
+    _default_rule("DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*"),
+)
+
+
+@dataclass
+class AzureState:
+    nsgs: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
+    rule_address: dict[int, str] = field(default_factory=dict)  # id(SecurityRule) -> address
+    nic_nsgs: dict[str, list[str]] = field(default_factory=dict)  # server -> NSG names
+    subnet_nsgs: list[str] = field(default_factory=list)
+    asgs_of: dict[str, set[str]] = field(default_factory=dict)  # server -> ASG ids
+    problems: list[str] = field(default_factory=list)
+
+
+def _text(value: object) -> str:
+    """A model field as its ARM text: the models turn known values into enums."""
+    return str(value.value) if isinstance(value, Enum) else str(value or "")
+
+
+def _asg_id(name: str) -> str:
+    return f"asg/{name}"
+
+
+def _asg_refs(values: object) -> list[ApplicationSecurityGroup] | None:
+    refs = [referenced_name(v, "azurerm_application_security_group") for v in as_list(values)]
+    if not refs:
+        return None
+    return [ApplicationSecurityGroup(id=_asg_id(r or "?")) for r in refs]
+
+
+def _rule_model(attrs: dict[str, Any]) -> SecurityRule:
+    return SecurityRule(
+        name=attrs.get("name"), priority=attrs.get("priority"),
+        direction=attrs.get("direction"), access=attrs.get("access"),
+        protocol=attrs.get("protocol"),
+        source_port_range=attrs.get("source_port_range"),
+        source_port_ranges=as_list(attrs.get("source_port_ranges")) or None,
+        destination_port_range=attrs.get("destination_port_range"),
+        destination_port_ranges=as_list(attrs.get("destination_port_ranges")) or None,
+        source_address_prefix=attrs.get("source_address_prefix"),
+        source_address_prefixes=as_list(attrs.get("source_address_prefixes")) or None,
+        destination_address_prefix=attrs.get("destination_address_prefix"),
+        destination_address_prefixes=as_list(attrs.get("destination_address_prefixes")) or None,
+        source_application_security_groups=_asg_refs(
+            attrs.get("source_application_security_group_ids")),
+        destination_application_security_groups=_asg_refs(
+            attrs.get("destination_application_security_group_ids")),
+        description=attrs.get("description"),
+    )
+
+
+def build_nsgs(module: Module) -> AzureState:
+    state = AzureState()
+    for resource in module.of_type("azurerm_network_security_group"):
+        nsg = NetworkSecurityGroup(id=f"nsg/{resource.name}", security_rules=[],
+                                   default_security_rules=list(DEFAULT_RULES))
+        state.nsgs[resource.name] = nsg
+        for inline in as_list(resource.attrs.get("security_rule")):
+            rule = _rule_model(inline)
+            nsg.security_rules.append(rule)
+            state.rule_address[id(rule)] = f"{resource.address} rule {inline.get('name')}"
+    for resource in module.of_type("azurerm_network_security_rule"):
+        owner = referenced_name(resource.attrs.get("network_security_group_name"),
+                                "azurerm_network_security_group")
+        if owner not in state.nsgs:
+            state.problems.append(f"{resource.address}: network_security_group_name does not "
+                                  "name an NSG of this module")
+            continue
+        rule = _rule_model(resource.attrs)
+        state.nsgs[owner].security_rules.append(rule)
+        state.rule_address[id(rule)] = resource.address
+    for resource in module.of_type("azurerm_network_interface_security_group_association"):
+        server = interface_owner(resource)
+        nsg_name = referenced_name(resource.attrs.get("network_security_group_id"),
+                                   "azurerm_network_security_group")
+        if server is None or nsg_name not in state.nsgs:
+            state.problems.append(f"{resource.address}: cannot tell which server and NSG")
+            continue
+        state.nic_nsgs.setdefault(server, []).append(nsg_name)
+    for resource in module.of_type("azurerm_subnet_network_security_group_association"):
+        nsg_name = referenced_name(resource.attrs.get("network_security_group_id"),
+                                   "azurerm_network_security_group")
+        if nsg_name in state.nsgs:
+            state.subnet_nsgs.append(nsg_name)
+    for resource in module.of_type(
+            "azurerm_network_interface_application_security_group_association"):
+        server = interface_owner(resource)
+        asg = referenced_name(resource.attrs.get("application_security_group_id"),
+                              "azurerm_application_security_group")
+        if server is None or asg is None:
+            state.problems.append(f"{resource.address}: cannot tell which server and ASG")
+            continue
+        state.asgs_of.setdefault(server, set()).add(_asg_id(asg))
+    state.problems.extend(_constraint_problems(state))
+    return state
+
+
+def _constraint_problems(state: AzureState) -> list[str]:
+    problems = []
+    for name, nsg in sorted(state.nsgs.items()):
+        seen: dict[tuple[str, int], str] = {}
+        for rule in nsg.security_rules:
+            where = state.rule_address[id(rule)]
+            if not isinstance(rule.priority, int) or not 100 <= rule.priority <= 4096:
+                problems.append(f"{where}: priority {rule.priority!r} is outside 100-4096")
+                continue
+            key = (_text(rule.direction), rule.priority)
+            if key in seen:
+                problems.append(f"{where}: priority {rule.priority} {key[0]} is also "
+                                f"used by {seen[key]} in NSG {name}")
+            seen[key] = where
+    return problems
+
+
+def _port_in(spec: str, port: int) -> bool:
+    spec = str(spec).strip()
+    if spec in ("*", "Any"):
+        return True
+    if "-" in spec:
+        low, high = spec.split("-", 1)
+        return int(low) <= port <= int(high)
+    return spec.isdigit() and int(spec) == port
+
+
+def _address_matches(prefixes: list[str], asgs: list[ApplicationSecurityGroup] | None,
+                     server: Server, member_of: set[str]) -> bool:
+    if asgs:
+        return any(a.id in member_of for a in asgs)
+    for prefix in prefixes:
+        if prefix in ("*", "Any", "VirtualNetwork"):
+            return True
+        try:
+            network = ipaddress.ip_network(prefix, strict=False)
+        except ValueError:
+            continue  # Internet, AzureLoadBalancer and other service tags hold no server
+        if any(a.version == network.version and a in network for a in server.addresses):
+            return True
+    return False
+
+
+def rule_matches(rule: SecurityRule, src: Server, dst: Server, service: Service, port: int,
+                 asgs_of: dict[str, set[str]]) -> bool:
+    protocol = _text(rule.protocol)
+    wanted = "tcp" if service is Service.SERVER_PORT else "icmp"
+    if protocol != "*" and protocol.lower() != wanted:
+        return False
+    if service is Service.SERVER_PORT:
+        dports = rule.destination_port_ranges or [rule.destination_port_range or ""]
+        if not any(_port_in(p, port) for p in dports):
+            return False
+        sports = rule.source_port_ranges or [rule.source_port_range or ""]
+        if not any(_port_in(p, FIRST_EPHEMERAL_PORT) for p in sports):
+            return False
+    sources = rule.source_address_prefixes or [rule.source_address_prefix or ""]
+    destinations = rule.destination_address_prefixes or [rule.destination_address_prefix or ""]
+    return (_address_matches(sources, rule.source_application_security_groups, src,
+                             asgs_of.get(src.name, set()))
+            and _address_matches(destinations, rule.destination_application_security_groups,
+                                 dst, asgs_of.get(dst.name, set())))
+
+
+def _first_match(state: AzureState, nsg_name: str, direction: str, src: Server, dst: Server,
+                 service: Service, port: int) -> tuple[bool, str]:
+    nsg = state.nsgs[nsg_name]
+    rules = [r for r in [*nsg.security_rules, *nsg.default_security_rules]
+             if _text(r.direction) == direction and isinstance(r.priority, int)]
+    for rule in sorted(rules, key=lambda r: r.priority):
+        if rule_matches(rule, src, dst, service, port, state.asgs_of):
+            where = state.rule_address.get(id(rule), f"default rule {rule.name}")
+            access = _text(rule.access)
+            return access == "Allow", f"{where} ({access}, {rule.priority})"
+    return False, f"no rule matched in NSG {nsg_name}"
+
+
+def decide_azure(state: AzureState, port: int, src: Server, dst: Server,
+                 service: Service) -> Decision:
+    steps = [(n, "Outbound") for n in state.nic_nsgs.get(src.name, [])]
+    steps += [(n, "Outbound") for n in state.subnet_nsgs]
+    steps += [(n, "Inbound") for n in state.subnet_nsgs]
+    steps += [(n, "Inbound") for n in state.nic_nsgs.get(dst.name, [])]
+    allowed_by = []
+    for nsg_name, direction in steps:
+        allowed, where = _first_match(state, nsg_name, direction, src, dst, service, port)
+        if not allowed:
+            return Decision(False, where)
+        allowed_by.append(where)
+    if not steps:
+        return Decision(True, f"no NSG on {src.name} or {dst.name}: Azure passes everything")
+    return Decision(True, " + ".join(allowed_by))
+

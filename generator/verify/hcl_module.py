@@ -1,0 +1,104 @@
+"""A Terraform module as python-hcl2 reads it: resources by type and name, references resolved.
+
+Only the emitted files are read, never the generator's objects, so a module edited by hand is
+judged by what it says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2 import SerializationOptions
+
+from generator.errors import ScadafwError
+
+_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
+                                with_comments=False)
+_REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+_INTERFACE_OWNER = re.compile(r'lookup\(var\.network_interface_ids,\s*"([^"]+)"')
+
+
+class ModuleReadError(ScadafwError):
+    """A module folder is missing or holds HCL that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    attrs: dict[str, Any] = field(compare=False)
+    file: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+
+@dataclass
+class Module:
+    path: Path
+    resources: dict[str, dict[str, Resource]] = field(default_factory=dict)
+    document: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per file
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        return list(self.resources.get(resource_type, {}).values())
+
+    def get(self, resource_type: str, name: str) -> Resource | None:
+        return self.resources.get(resource_type, {}).get(name)
+
+
+def parse_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return dict(hcl2.load(handle, serialization_options=_OPTIONS))
+    except Exception as exc:  # python-hcl2 raises lark's many exception types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModuleReadError(f"{path}: not valid HCL: {first}") from exc
+
+
+def read_module(path: Path) -> Module:
+    if not path.is_dir():
+        raise ModuleReadError(f"{path}: no module folder here (run `scadafw generate` first?)")
+    module = Module(path)
+    files = sorted(path.glob("*.tf"))
+    if not files:
+        raise ModuleReadError(f"{path}: holds no .tf files")
+    for file in files:
+        doc = parse_file(file)
+        module.document[file.name] = [doc]
+        for block in doc.get("resource", []):
+            for rtype, named in block.items():
+                for name, attrs in named.items():
+                    module.resources.setdefault(rtype, {})[name] = Resource(
+                        rtype, name, attrs, file.name)
+    return module
+
+
+def reference(value: object) -> tuple[str, str, str] | None:
+    """`${aws_security_group.x.id}` -> ("aws_security_group", "x", "id"); else None."""
+    if isinstance(value, str):
+        match = _REFERENCE.match(value.strip())
+        if match:
+            return match.group(1), match.group(2), match.group(3)
+    return None
+
+
+def referenced_name(value: object, resource_type: str) -> str | None:
+    ref = reference(value)
+    return ref[1] if ref and ref[0] == resource_type else None
+
+
+def interface_owner(resource: Resource) -> str | None:
+    """The server whose interfaces an attachment resource iterates over (from its for_each)."""
+    match = _INTERFACE_OWNER.search(str(resource.attrs.get("for_each", "")))
+    return match.group(1) if match else None
+
+
+def as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]

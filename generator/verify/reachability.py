@@ -1,0 +1,59 @@
+"""Expected (DOMAIN.md's matrix, through the policy) against actual (a cloud evaluation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from generator.model import Server, System
+from generator.policy import Service, applicable_services, server_allows
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    because: str  # the resource address(es) that allowed it, or why it is denied
+
+
+@dataclass(frozen=True)
+class Check:
+    target: str
+    source: str
+    destination: str
+    service: str
+    expected: bool
+    actual: bool
+    because: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target, "source": self.source, "destination": self.destination,
+            "service": self.service, "expected": "allow" if self.expected else "deny",
+            "actual": "allow" if self.actual else "deny", "ok": self.ok, "because": self.because,
+        }
+
+
+Evaluator = Callable[[Server, Server, Service], Decision]
+
+
+def compare(system: System, target: str, decide: Evaluator,
+            expected_rule: Callable[[Server, Server, Service], str]) -> list[Check]:
+    """One Check per ordered pair of distinct servers and applicable service."""
+    checks: list[Check] = []
+    for src in system.servers:
+        for dst in system.servers:
+            if src.name == dst.name:
+                continue
+            for service in applicable_services(src, dst):
+                expected = server_allows(src, dst, service)
+                decision = decide(src, dst, service)
+                because = decision.because
+                if expected and not decision.allowed:
+                    because = f"{because}; expected {expected_rule(src, dst, service)}"
+                checks.append(Check(target, src.name, dst.name, service.label(system.port),
+                                    expected, decision.allowed, because))
+    return checks
