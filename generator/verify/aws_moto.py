@@ -168,13 +168,13 @@ def _start_instances(ec2: Any, subnet: str, system: System, module: Module,
                      ids: dict[str, str], state: AwsState) -> None:
     attached: dict[str, list[str]] = {}
     for resource in module.of_type("aws_network_interface_sg_attachment"):
-        server = interface_owner(resource)
+        owner = interface_owner(resource)
         group = referenced_name(resource.attrs.get("security_group_id"), "aws_security_group")
-        if server is None or group not in ids:
+        if owner is None or group is None or group not in ids:
             state.problems.append(f"{resource.address}: cannot tell which server and group "
                                   "it attaches")
             continue
-        attached.setdefault(server, []).append(ids[group])
+        attached.setdefault(owner, []).append(ids[group])
     for server in system.servers:
         request: dict[str, Any] = {
             "ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro",

@@ -30,7 +30,9 @@ from typing import Any
 from azure.mgmt.network.models import (
     ApplicationSecurityGroup,
     NetworkSecurityGroup,
+    NetworkSecurityGroupPropertiesFormat,
     SecurityRule,
+    SecurityRulePropertiesFormat,
 )
 
 from generator.model import Server
@@ -43,9 +45,10 @@ FIRST_EPHEMERAL_PORT = 49152
 
 def _default_rule(name: str, priority: int, direction: str, access: str,
                   source: str, destination: str) -> SecurityRule:
-    return SecurityRule(name=name, priority=priority, direction=direction, access=access,
-                        protocol="*", source_port_range="*", destination_port_range="*",
-                        source_address_prefix=source, destination_address_prefix=destination)
+    return SecurityRule(name=name, properties=SecurityRulePropertiesFormat(
+        priority=priority, direction=direction, access=access, protocol="*",
+        source_port_range="*", destination_port_range="*",
+        source_address_prefix=source, destination_address_prefix=destination))
 
 
 DEFAULT_RULES = (
@@ -76,6 +79,22 @@ def _text(value: object) -> str:
     return str(value.value) if isinstance(value, Enum) else str(value or "")
 
 
+def _rules(nsg: NetworkSecurityGroup) -> list[SecurityRule]:
+    assert nsg.properties is not None
+    assert nsg.properties.security_rules is not None
+    return nsg.properties.security_rules
+
+
+def _all_rules(nsg: NetworkSecurityGroup) -> list[SecurityRule]:
+    assert nsg.properties is not None
+    return [*_rules(nsg), *(nsg.properties.default_security_rules or [])]
+
+
+def _props(rule: SecurityRule) -> SecurityRulePropertiesFormat:
+    assert rule.properties is not None
+    return rule.properties
+
+
 def _asg_id(name: str) -> str:
     return f"asg/{name}"
 
@@ -88,8 +107,8 @@ def _asg_refs(values: object) -> list[ApplicationSecurityGroup] | None:
 
 
 def _rule_model(attrs: dict[str, Any]) -> SecurityRule:
-    return SecurityRule(
-        name=attrs.get("name"), priority=attrs.get("priority"),
+    return SecurityRule(name=attrs.get("name"), properties=SecurityRulePropertiesFormat(
+        priority=attrs.get("priority"),
         direction=attrs.get("direction"), access=attrs.get("access"),
         protocol=attrs.get("protocol"),
         source_port_range=attrs.get("source_port_range"),
@@ -105,18 +124,20 @@ def _rule_model(attrs: dict[str, Any]) -> SecurityRule:
         destination_application_security_groups=_asg_refs(
             attrs.get("destination_application_security_group_ids")),
         description=attrs.get("description"),
-    )
+    ))
 
 
 def build_nsgs(module: Module) -> AzureState:
     state = AzureState()
     for resource in module.of_type("azurerm_network_security_group"):
-        nsg = NetworkSecurityGroup(id=f"nsg/{resource.name}", security_rules=[],
-                                   default_security_rules=list(DEFAULT_RULES))
+        nsg = NetworkSecurityGroup(
+            id=f"nsg/{resource.name}",
+            properties=NetworkSecurityGroupPropertiesFormat(
+                security_rules=[], default_security_rules=list(DEFAULT_RULES)))
         state.nsgs[resource.name] = nsg
         for inline in as_list(resource.attrs.get("security_rule")):
             rule = _rule_model(inline)
-            nsg.security_rules.append(rule)
+            _rules(nsg).append(rule)
             state.rule_address[id(rule)] = f"{resource.address} rule {inline.get('name')}"
     for resource in module.of_type("azurerm_network_security_rule"):
         owner = referenced_name(resource.attrs.get("network_security_group_name"),
@@ -126,7 +147,7 @@ def build_nsgs(module: Module) -> AzureState:
                                   "name an NSG of this module")
             continue
         rule = _rule_model(resource.attrs)
-        state.nsgs[owner].security_rules.append(rule)
+        _rules(state.nsgs[owner]).append(rule)
         state.rule_address[id(rule)] = resource.address
     for resource in module.of_type("azurerm_network_interface_security_group_association"):
         server = interface_owner(resource)
@@ -158,14 +179,15 @@ def _constraint_problems(state: AzureState) -> list[str]:
     problems = []
     for name, nsg in sorted(state.nsgs.items()):
         seen: dict[tuple[str, int], str] = {}
-        for rule in nsg.security_rules:
+        for rule in _rules(nsg):
             where = state.rule_address[id(rule)]
-            if not isinstance(rule.priority, int) or not 100 <= rule.priority <= 4096:
-                problems.append(f"{where}: priority {rule.priority!r} is outside 100-4096")
+            priority = _props(rule).priority
+            if not isinstance(priority, int) or not 100 <= priority <= 4096:
+                problems.append(f"{where}: priority {priority!r} is outside 100-4096")
                 continue
-            key = (_text(rule.direction), rule.priority)
+            key = (_text(_props(rule).direction), priority)
             if key in seen:
-                problems.append(f"{where}: priority {rule.priority} {key[0]} is also "
+                problems.append(f"{where}: priority {priority} {key[0]} is also "
                                 f"used by {seen[key]} in NSG {name}")
             seen[key] = where
     return problems
@@ -197,8 +219,9 @@ def _address_matches(prefixes: list[str], asgs: list[ApplicationSecurityGroup] |
     return False
 
 
-def rule_matches(rule: SecurityRule, src: Server, dst: Server, service: Service, port: int,
-                 asgs_of: dict[str, set[str]]) -> bool:
+def rule_matches(security_rule: SecurityRule, src: Server, dst: Server, service: Service,
+                 port: int, asgs_of: dict[str, set[str]]) -> bool:
+    rule = _props(security_rule)
     protocol = _text(rule.protocol)
     wanted = "tcp" if service is Service.SERVER_PORT else "icmp"
     if protocol != "*" and protocol.lower() != wanted:
@@ -220,14 +243,16 @@ def rule_matches(rule: SecurityRule, src: Server, dst: Server, service: Service,
 
 def _first_match(state: AzureState, nsg_name: str, direction: str, src: Server, dst: Server,
                  service: Service, port: int) -> tuple[bool, str]:
-    nsg = state.nsgs[nsg_name]
-    rules = [r for r in [*nsg.security_rules, *nsg.default_security_rules]
-             if _text(r.direction) == direction and isinstance(r.priority, int)]
-    for rule in sorted(rules, key=lambda r: r.priority):
+    ordered: list[tuple[int, SecurityRule]] = []
+    for rule in _all_rules(state.nsgs[nsg_name]):
+        priority = _props(rule).priority
+        if _text(_props(rule).direction) == direction and isinstance(priority, int):
+            ordered.append((priority, rule))
+    for priority, rule in sorted(ordered, key=lambda pair: pair[0]):
         if rule_matches(rule, src, dst, service, port, state.asgs_of):
             where = state.rule_address.get(id(rule), f"default rule {rule.name}")
-            access = _text(rule.access)
-            return access == "Allow", f"{where} ({access}, {rule.priority})"
+            access = _text(_props(rule).access)
+            return access == "Allow", f"{where} ({access}, {priority})"
     return False, f"no rule matched in NSG {nsg_name}"
 
 
