@@ -107,33 +107,27 @@ def _asg_refs(values: object) -> list[ApplicationSecurityGroup] | None:
 
 
 def _rule_model(attrs: dict[str, Any]) -> SecurityRule:
-    return SecurityRule(name=attrs.get("name"), properties=SecurityRulePropertiesFormat(
-        priority=attrs.get("priority"),
-        direction=attrs.get("direction"), access=attrs.get("access"),
-        protocol=attrs.get("protocol"),
-        source_port_range=attrs.get("source_port_range"),
-        source_port_ranges=as_list(attrs.get("source_port_ranges")) or None,
-        destination_port_range=attrs.get("destination_port_range"),
-        destination_port_ranges=as_list(attrs.get("destination_port_ranges")) or None,
-        source_address_prefix=attrs.get("source_address_prefix"),
-        source_address_prefixes=as_list(attrs.get("source_address_prefixes")) or None,
-        destination_address_prefix=attrs.get("destination_address_prefix"),
-        destination_address_prefixes=as_list(attrs.get("destination_address_prefixes")) or None,
-        source_application_security_groups=_asg_refs(
-            attrs.get("source_application_security_group_ids")),
-        destination_application_security_groups=_asg_refs(
-            attrs.get("destination_application_security_group_ids")),
-        description=attrs.get("description"),
-    ))
+    fields: dict[str, Any] = {
+        key: attrs.get(key) for key in (
+            "priority", "direction", "access", "protocol", "description", "source_port_range",
+            "destination_port_range", "source_address_prefix", "destination_address_prefix")
+    }
+    for key in ("source_port_ranges", "destination_port_ranges", "source_address_prefixes",
+                "destination_address_prefixes"):
+        fields[key] = as_list(attrs.get(key)) or None
+    for end in ("source", "destination"):
+        fields[f"{end}_application_security_groups"] = _asg_refs(
+            attrs.get(f"{end}_application_security_group_ids"))
+    return SecurityRule(name=attrs.get("name"), properties=SecurityRulePropertiesFormat(**fields))
 
 
 def build_nsgs(module: Module) -> AzureState:
     state = AzureState()
     for resource in module.of_type("azurerm_network_security_group"):
-        nsg = NetworkSecurityGroup(
-            id=f"nsg/{resource.name}",
-            properties=NetworkSecurityGroupPropertiesFormat(
-                security_rules=[], default_security_rules=list(DEFAULT_RULES)))
+        properties = NetworkSecurityGroupPropertiesFormat(security_rules=[])
+        # read-only in the model (Azure fills it in); set it as Azure would
+        properties.default_security_rules = list(DEFAULT_RULES)
+        nsg = NetworkSecurityGroup(id=f"nsg/{resource.name}", properties=properties)
         state.nsgs[resource.name] = nsg
         for inline in as_list(resource.attrs.get("security_rule")):
             rule = _rule_model(inline)
