@@ -27,8 +27,11 @@ class HclText(Markup):
 def hcl_string(value: object) -> HclText:
     """Quote `value` as an HCL string literal that reads back as exactly `value`.
 
-    Besides quotes and backslashes, the template sequences `${` and `%{` are doubled so that
-    nothing in the input can become an interpolation or directive.
+    Besides quotes, backslashes and control characters, the `$` of `${` and the `%` of `%{` are
+    written as `\u0024` / `\u0025`: an escape is a literal character to HCL's scanner, so
+    nothing in the input can start an interpolation or directive. (The doubled forms `$${` and
+    `%%{` mean the same to Terraform, but python-hcl2, which `verify` reads modules with,
+    cannot parse an unbalanced `$${` or any `%%{`.)
     """
     text = str(value)
     out: list[str] = []
@@ -37,7 +40,7 @@ def hcl_string(value: object) -> HclText:
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
         elif ch in "$%" and nxt == "{":
-            out.append(ch + ch)
+            out.append(f"\\u{ord(ch):04x}")
         elif ord(ch) < 0x20 or ch == "\x7f":
             out.append(f"\\u{ord(ch):04x}")
         else:

@@ -1,0 +1,101 @@
+"""Shared test helpers: run the CLI in-process, write topologies, generate and parse modules."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2 import SerializationOptions
+
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
+                                   with_comments=False)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str | Path) -> Result:
+    """Run `scadafw ARGS` in-process, capturing what it prints."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's --help, --version and usage errors
+            code = int(exc.code or 0)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def parse_hcl(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return dict(hcl2.load(handle, serialization_options=HCL_OPTIONS))
+
+
+def resources(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """type -> name -> attributes, for one .tf file."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for block in parse_hcl(path).get("resource", []):
+        for rtype, named in block.items():
+            for name, attrs in named.items():
+                found.setdefault(rtype, {})[name] = attrs
+    return found
+
+
+def topology_text(system: str = "plant-x", port: int | None = None,
+                  servers: list[tuple[str, str]] | None = None,
+                  targets: str = "[aws, azure]") -> str:
+    servers = servers or [("scada-a", "main"), ("scada-b", "standby")]
+    lines = ["version: 1", f"system: {system}"]
+    if port is not None:
+        lines.append(f"port: {port}")
+    lines.append(f"targets: {targets}")
+    lines.append("servers:")
+    lines += [f"  - {{name: {name}, role: {role}}}" for name, role in servers]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def write_topology(tmp_path: Path) -> Callable[..., Path]:
+    counter = iter(range(10_000))
+
+    def write(text: str, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"topology-{next(counter)}.yaml")
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def generate(tmp_path: Path) -> Callable[[Path], Path]:
+    """Generate modules for a topology into a fresh folder; return that folder."""
+
+    def run(topology: Path) -> Path:
+        out = tmp_path / f"out-{topology.stem}"
+        result = run_cli("generate", topology, "--out", out)
+        assert result.code == 0, result.err
+        return out
+
+    return run
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by relative path, for before/after comparisons."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}

