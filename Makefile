@@ -13,7 +13,8 @@ all: generate
 
 help:
 	@echo "make generate  create .venv if needed, then regenerate modules/ from examples/*.yaml"
-	@echo "make test      lint, type-check and run the test suite"
+	@echo "make test      lint, type-check, run the test suite and verify the examples"
+	@echo "make verify    prove the example modules against the flow matrix"
 	@echo "make clean     remove what the Makefile made"
 
 # The environment is rebuilt whenever pyproject.toml changes.
@@ -37,7 +38,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# Prove the committed example modules against the flow matrix (moto and the NSG evaluator).
+verify: $(STAMP)
+	$(BIN)/scadafw verify $(EXAMPLES) --modules modules > /dev/null
+	@echo "verify: every example module allows exactly the Geo SCADA flows"
+
+test: lint typecheck unit verify
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
