@@ -39,9 +39,7 @@ def hcl_string(value: object) -> HclText:
         nxt = text[i + 1] if i + 1 < len(text) else ""
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif ch in "$%" and nxt == "{":
-            out.append(f"\\u{ord(ch):04x}")
-        elif ord(ch) < 0x20 or ch == "\x7f":
+        elif (ch in "$%" and nxt == "{") or ord(ch) < 0x20 or ch == "\x7f":
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
