@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 EXAMPLES := $(sort $(wildcard examples/*.yaml))
 
 .PHONY: all generate test lint typecheck unit verify scan bench clean help
@@ -15,6 +16,7 @@ help:
 	@echo "make generate  create .venv if needed, then regenerate modules/ from examples/*.yaml"
 	@echo "make test      lint, type-check, run the test suite and verify the examples"
 	@echo "make verify    prove the example modules against the flow matrix"
+	@echo "make scan      checkov over modules/ and examples/ (its own .venv-checkov)"
 	@echo "make clean     remove what the Makefile made"
 
 # The environment is rebuilt whenever pyproject.toml changes.
@@ -43,7 +45,19 @@ verify: $(STAMP)
 	$(BIN)/scadafw verify $(EXAMPLES) --modules modules > /dev/null
 	@echo "verify: every example module allows exactly the Geo SCADA flows"
 
-test: lint typecheck unit verify
+# checkov pins its own fork of the HCL parser, which installs a module named `hcl2` over
+# python-hcl2's: it lives in its own virtual environment and runs as a command (DESIGN.md).
+$(CHECKOV_STAMP):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_STAMP)
+
+scan: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --directory modules --directory examples --framework terraform \
+		--skip-download --compact --quiet
+
+test: lint typecheck unit verify scan
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

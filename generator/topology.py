@@ -48,8 +48,12 @@ class _Checker:
             self.at(value, f"{field} must be a string, got {value.kind}")
             return None
         if not NAME_PATTERN.fullmatch(value.value):
+            foreign = [c for c in value.value if not c.isascii()]
+            hint = (f"; it holds non-ASCII {foreign[0]!r} (U+{ord(foreign[0]):04X}), perhaps a "
+                    "look-alike of a Latin letter" if foreign else "")
             self.at(value, f"{field} {value.value!r} must match [a-z][a-z0-9-]{{0,39}} "
-                           "(lower-case ASCII letter, then letters, digits or '-', 40 at most)")
+                           f"(lower-case ASCII letter, then letters, digits or '-', 40 at most)"
+                           f"{hint}")
             return None
         return value.value
 
@@ -73,7 +77,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
 
     if "version" in top:
         v = top["version"]
-        if isinstance(v.value, bool) or v.value not in SUPPORTED_VERSIONS:
+        if type(v.value) is not int or v.value not in SUPPORTED_VERSIONS:
             check.at(v, f"version must be 1 (the only version this scadafw reads), got {v.value!r}")
 
     system_name = check.name(top["system"], "system") if "system" in top else None

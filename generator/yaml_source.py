@@ -154,14 +154,21 @@ def _convert(node: Node, path: str, problems: list[Problem]) -> Spanned:
 _CONSTRUCTOR = yaml.SafeLoader("")
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null",
+                                                 "timestamp")}
+
+
 def _scalar(node: ScalarNode, path: str, problems: list[Problem]) -> Any:
-    if not node.tag.startswith("tag:yaml.org,2002:") or node.tag.endswith((":binary", ":merge")):
+    if node.tag not in _PLAIN_TAGS:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        problems.append(Problem(path, line, col, f"unsupported YAML tag {node.tag}"))
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        problems.append(Problem(path, line, col, f"unsupported YAML tag {tag}; write a plain "
+                                                 "value"))
         return None
     try:
         return _CONSTRUCTOR.construct_object(node)
     except yaml.YAMLError as exc:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        problems.append(Problem(path, line, col, f"cannot read value: {exc}"))
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(path, line, col, f"cannot read value: {reason}"))
         return None

@@ -213,3 +213,11 @@ def test_there_is_a_root_configuration_per_example_and_cloud() -> None:
     cases = {p.stem for p in (ROOT / "examples").glob("*.yaml")}
     assert {f"{p.parent.parent.name}/{p.parent.name}" for p in EXAMPLE_ROOTS} == {
         f"{c}/{t}" for c in cases for t in ("aws", "azure")}
+
+
+def test_every_checkov_suppression_is_listed_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    skipped = {m.group(1) for folder in MODULES for tf in folder.glob("*.tf")
+               for m in re.finditer(r"#checkov:skip=([A-Z0-9_]+):\S", tf.read_text())}
+    assert skipped == {"CKV2_AWS_5"}
+    assert all(f"`{check}`" in readme for check in skipped)
