@@ -9,6 +9,7 @@ from typing import Any
 
 from generator.errors import Problem, TopologyError
 from generator.model import System
+from generator.quotas import check_quotas
 from generator.targets import render_system
 from generator.topology import load_topology
 from generator.writer import Tree, write_modules
@@ -37,6 +38,7 @@ def load_systems(paths: list[Path]) -> list[System]:
     for path in paths:
         try:
             system = load_topology(path)
+            check_quotas(system, str(path))
         except TopologyError as exc:
             problems.extend(exc.problems)
             continue

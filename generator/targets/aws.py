@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.flow_table import mermaid_groups
 from generator.model import RoleGroup, Server, System
 from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Flow, Service, flows_for
 from generator.targets.module import ModuleFiles, header, render_module
@@ -74,6 +75,7 @@ def render_aws(system: System) -> ModuleFiles:
     }
     return render_module("aws", {
         "header": header(system.source),
+        "diagram": mermaid_groups(system),
         "system": system,
         "groups": system.groups,
         "servers_by_group": servers_by_group,

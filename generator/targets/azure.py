@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.flow_table import mermaid_groups
 from generator.model import RoleGroup, System
 from generator.policy import Flow, Service, flows_for
 from generator.targets.module import ModuleFiles, header, render_module
@@ -92,6 +93,7 @@ def nsg_rules(system: System) -> tuple[NsgRule, ...]:
 def render_azure(system: System) -> ModuleFiles:
     return render_module("azure", {
         "header": header(system.source),
+        "diagram": mermaid_groups(system),
         "system": system,
         "groups": system.groups,
         "servers_by_group": {g: system.members(g) for g in system.groups},

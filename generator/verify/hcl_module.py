@@ -60,6 +60,15 @@ def parse_file(path: Path) -> dict[str, Any]:
         raise ModuleReadError(f"{path}: not valid HCL: {first}") from exc
 
 
+def resources_in(text: str) -> dict[str, dict[str, Any]]:
+    """Resource address -> attributes, for HCL text scadafw itself rendered."""
+    doc = hcl2.loads(text, serialization_options=_OPTIONS)
+    return {f"{rtype}.{name}": attrs
+            for block in doc.get("resource", [])
+            for rtype, named in block.items()
+            for name, attrs in named.items()}
+
+
 def read_module(path: Path) -> Module:
     if not path.is_dir():
         raise ModuleReadError(f"{path}: no module folder here (run `scadafw generate` first?)")

@@ -1,0 +1,54 @@
+"""`scadafw check TOPOLOGY... --modules DIR`: fail when modules on disk are not what `generate`
+would write (edited by hand, or stale after a topology change), like `terraform fmt -check`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from generator.commands.generate import load_systems, render_tree
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "check",
+        help="exit 1 when the modules on disk differ from what generate would write",
+        description="Render each TOPOLOGY in memory and compare with DIR/<system>/<target>/. "
+        "Lists every file that is missing, different or extra; exit 0 when all match, 1 when "
+        "any differs, 2 on bad input. Writes nothing.",
+    )
+    p.add_argument("topologies", nargs="+", metavar="TOPOLOGY", type=Path,
+                   help="topology file (YAML, version 1)")
+    p.add_argument("--modules", type=Path, default=Path("modules"), metavar="DIR",
+                   help="folder holding <system>/<target>/ modules (default: modules)")
+    p.set_defaults(run=run)
+
+
+def stale_files(modules: Path, tree: dict[Path, dict[str, str]]) -> list[tuple[Path, str]]:
+    """(path, why) for every file that differs from the rendered tree."""
+    found: list[tuple[Path, str]] = []
+    for folder, files in sorted(tree.items()):
+        on_disk = modules / folder
+        for name, text in sorted(files.items()):
+            path = on_disk / name
+            if not path.is_file():
+                found.append((path, "missing"))
+            elif path.read_bytes() != text.encode("utf-8"):
+                found.append((path, "differs"))
+        if on_disk.is_dir():
+            found += [(extra, "not generated") for extra in sorted(on_disk.iterdir())
+                      if extra.name not in files]
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    stale = stale_files(args.modules, render_tree(load_systems(args.topologies)))
+    for path, why in stale:
+        print(f"{path}: {why}")
+    if stale:
+        print(f"scadafw check: {len(stale)} file(s) differ from what generate would write; "
+              "run `scadafw generate` (or `make generate`)", file=sys.stderr)
+        return 1
+    return 0

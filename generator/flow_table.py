@@ -1,0 +1,152 @@
+"""The intended flows of one system, server by server and group by group, in the shapes a
+reviewer or a firewall team reads: table, JSON, CSV, Markdown, Mermaid and Graphviz dot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from generator.model import RoleGroup, Server, System
+from generator.policy import Flow, Service, applicable_services, flows_for, server_allows
+
+FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot")
+ROW_FIELDS = ("source", "source_group", "source_addresses", "destination", "destination_group",
+              "destination_addresses", "protocol", "port", "purpose")
+
+
+@dataclass(frozen=True, order=True)
+class ServerFlow:
+    """One service that one server opens towards another."""
+
+    source: Server
+    destination: Server
+    service: Service
+    purpose: str
+
+    def protocol_and_port(self, port: int) -> tuple[str, str]:
+        if self.service is Service.SERVER_PORT:
+            return "tcp", str(port)
+        if self.service is Service.ICMP_ECHO:
+            return "icmp", "echo-request (type 8)"
+        return "icmpv6", "echo-request (type 128)"
+
+    def row(self, port: int) -> dict[str, str]:
+        protocol, what = self.protocol_and_port(port)
+        return {
+            "source": self.source.name, "source_group": self.source.group.value,
+            "source_addresses": " ".join(str(a) for a in self.source.addresses),
+            "destination": self.destination.name,
+            "destination_group": self.destination.group.value,
+            "destination_addresses": " ".join(str(a) for a in self.destination.addresses),
+            "protocol": protocol, "port": what, "purpose": self.purpose,
+        }
+
+
+def _purpose(flow_lookup: dict[tuple[RoleGroup, RoleGroup, Service], Flow], src: Server,
+             dst: Server, service: Service) -> str:
+    flow = flow_lookup[(src.group, dst.group, service)]
+    return ", ".join(p.short for p in flow.service_purposes)
+
+
+def server_flows(system: System) -> list[ServerFlow]:
+    """Every (source server, destination server, service) the policy allows, sorted."""
+    lookup = {(f.source, f.destination, f.service): f for f in flows_for(system)}
+    rows = []
+    for src in system.servers:
+        for dst in system.servers:
+            for service in applicable_services(src, dst):
+                if server_allows(src, dst, service):
+                    rows.append(ServerFlow(src, dst, service,
+                                           _purpose(lookup, src, dst, service)))
+    return sorted(rows, key=lambda r: (r.source.name, r.destination.name, r.service.index))
+
+
+def as_rows(system: System) -> list[dict[str, str]]:
+    return [f.row(system.port) for f in server_flows(system)]
+
+
+def _table(system: System) -> str:
+    rows = as_rows(system)
+    columns = ("source", "destination", "protocol", "port", "purpose")
+    widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows]
+    return f"{system.name}: {len(rows)} flows\n" + "\n".join(lines) + "\n"
+
+
+def _csv(system: System) -> str:
+    out = io.StringIO()
+    rows = as_rows(system)
+    writer = csv.DictWriter(out, fieldnames=["system", *ROW_FIELDS], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"system": system.name, **row})
+    return out.getvalue()
+
+
+def _markdown(system: System) -> str:
+    lines = [f"### Geo SCADA flows of `{system.name}` (server port {system.port})", "",
+             "| from | to | protocol | port | purpose |", "|---|---|---|---|---|"]
+    for r in as_rows(system):
+        src = r["source"] + (f" ({r['source_addresses']})" if r["source_addresses"] else "")
+        dst = r["destination"] + (f" ({r['destination_addresses']})"
+                                  if r["destination_addresses"] else "")
+        lines.append(f"| {src} | {dst} | {r['protocol']} | {r['port']} | {r['purpose']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _edges(system: System) -> dict[tuple[str, str], list[str]]:
+    edges: dict[tuple[str, str], list[str]] = {}
+    for f in server_flows(system):
+        edges.setdefault((f.source.name, f.destination.name), []).append(
+            f.service.label(system.port))
+    return edges
+
+
+def mermaid_groups(system: System) -> str:
+    """A role-group diagram for module READMEs (GitHub renders Mermaid)."""
+    lines = ["flowchart LR"]
+    for group in system.groups:
+        members = ", ".join(s.name for s in system.members(group))
+        lines.append(f'  {group.value}["{group.value}<br/>{members}"]')
+    labels: dict[tuple[RoleGroup, RoleGroup], list[str]] = {}
+    for flow in flows_for(system):
+        labels.setdefault((flow.source, flow.destination), []).append(
+            flow.service.label(system.port))
+    for (src, dst), services in labels.items():
+        lines.append(f'  {src.value} -- "{", ".join(services)}" --> {dst.value}')
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid(system: System) -> str:
+    lines = ["flowchart LR"]
+    for s in system.servers:
+        lines.append(f'  {s.ident}["{s.name}<br/>{s.group.value}"]')
+    for (src, dst), services in _edges(system).items():
+        lines.append(f'  {src.replace("-", "_")} -- "{", ".join(services)}" --> '
+                     f'{dst.replace("-", "_")}')
+    return "\n".join(lines) + "\n"
+
+
+def _dot(system: System) -> str:
+    lines = [f'digraph "{system.name}" {{', "  rankdir=LR;", "  node [shape=box];"]
+    for group in system.groups:
+        lines.append(f'  subgraph "cluster_{group.value}" {{')
+        lines.append(f'    label="{group.value}";')
+        lines += [f'    "{s.name}";' for s in system.members(group)]
+        lines.append("  }")
+    for (src, dst), services in _edges(system).items():
+        lines.append(f'  "{src}" -> "{dst}" [label="{", ".join(services)}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_flows(system: System, fmt: str, extra: dict[str, object] | None = None) -> str:
+    if fmt == "json":
+        return json.dumps({"system": system.name, "port": system.port,
+                           "flows": as_rows(system), **(extra or {})}, indent=2) + "\n"
+    renderers = {"table": _table, "csv": _csv, "markdown": _markdown, "mermaid": _mermaid,
+                 "dot": _dot}
+    return renderers[fmt](system)
