@@ -17,6 +17,7 @@ help:
 	@echo "make test      lint, type-check, run the test suite and verify the examples"
 	@echo "make verify    prove the example modules against the flow matrix"
 	@echo "make scan      checkov over modules/ and examples/ (its own .venv-checkov)"
+	@echo "make bench     fleet-scale timings beside aerleon; writes bench/results.md"
 	@echo "make clean     remove what the Makefile made"
 
 # The environment is rebuilt whenever pyproject.toml changes.
@@ -59,6 +60,11 @@ scan: $(CHECKOV_STAMP)
 
 test: lint typecheck unit verify scan
 
+# Speed and memory at fleet scale, beside aerleon (the optional `bench` extra).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(BIN)/python bench/run.py
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) bench/out .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -9,21 +9,21 @@ already space tokens the way fmt does; the fmt oracle test holds them to it.
 from __future__ import annotations
 
 import re
-
-from markupsafe import Markup
+from functools import lru_cache
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_PLAIN = re.compile(r"[^\\\"\x00-\x1f\x7f${}%]*")
 
 
-class HclText(Markup):
-    """Text that is safe to place in HCL as it is (a quoted literal or a checked identifier).
+class HclText(str):
+    """Text that is safe to place in HCL as it is: a quoted literal, a checked identifier, or
+    the output of a template macro (itself made only of such text)."""
 
-    A `Markup` so that jinja2's autoescape mode treats it, and macro output, as already safe;
-    `module.py` refuses every other string, so HTML escaping never applies.
-    """
+    __slots__ = ()
 
 
+@lru_cache(maxsize=8192)  # the same names and descriptions recur in every module
 def hcl_string(value: object) -> HclText:
     """Quote `value` as an HCL string literal that reads back as exactly `value`.
 
@@ -34,6 +34,8 @@ def hcl_string(value: object) -> HclText:
     cannot parse an unbalanced `$${` or any `%%{`.)
     """
     text = str(value)
+    if _PLAIN.fullmatch(text):  # the common case (names, descriptions): nothing to escape
+        return HclText(f'"{text}"')
     out: list[str] = []
     for i, ch in enumerate(text):
         nxt = text[i + 1] if i + 1 < len(text) else ""
@@ -46,6 +48,7 @@ def hcl_string(value: object) -> HclText:
     return HclText('"' + "".join(out) + '"')
 
 
+@lru_cache(maxsize=8192)
 def hcl_identifier(value: object) -> HclText:
     text = str(value)
     if not IDENTIFIER.fullmatch(text):
@@ -53,6 +56,7 @@ def hcl_identifier(value: object) -> HclText:
     return HclText(text)
 
 
+@lru_cache(maxsize=8192)
 def hcl_label(value: object) -> HclText:
     """A block label: a checked identifier, quoted."""
     return hcl_string(hcl_identifier(value))

@@ -29,13 +29,15 @@ class RoleGroup(Enum):
     @property
     def index(self) -> int:
         """1-based position, used to derive stable Azure priorities."""
-        return list(RoleGroup).index(self) + 1
+        return _GROUP_INDEX[self]
 
     @property
     def slug(self) -> str:
         """The group as it appears in cloud resource names (hyphens, as Azure and AWS names use)."""
         return self.value.replace("_", "-")
 
+
+_GROUP_INDEX = {group: i for i, group in enumerate(RoleGroup, start=1)}
 
 # "Main" is a run-time state: every main or standby server may be the Main after a failover
 # (DOMAIN.md, "The servers of one system"), so both roles share one group.
@@ -86,12 +88,12 @@ class System:
     source: str = ""  # the topology file's name, for the "generated from" headers
 
     def members(self, group: RoleGroup) -> tuple[Server, ...]:
-        return tuple(s for s in self.servers if s.group is group)
+        return tuple(s for s in self.servers if ROLE_GROUP[s.role] is group)
 
     @property
     def groups(self) -> tuple[RoleGroup, ...]:
         """The role groups present, in RoleGroup order."""
-        present = {s.group for s in self.servers}
+        present = {ROLE_GROUP[s.role] for s in self.servers}
         return tuple(g for g in RoleGroup if g in present)
 
     def server(self, name: str) -> Server:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from generator.model import RoleGroup, Server, System
 
@@ -29,7 +30,7 @@ class Service(Enum):
 
     @property
     def index(self) -> int:
-        return list(Service).index(self) + 1
+        return _SERVICE_INDEX[self]
 
     def label(self, port: int) -> str:
         return {
@@ -37,6 +38,9 @@ class Service(Enum):
             Service.ICMP_ECHO: "ICMP echo request",
             Service.ICMPV6_ECHO: "ICMPv6 echo request",
         }[self]
+
+
+_SERVICE_INDEX = {service: i for i, service in enumerate(Service, start=1)}
 
 
 @dataclass(frozen=True, order=True)
@@ -125,6 +129,7 @@ def applicable_services(source: Server, destination: Server) -> tuple[Service, .
     return (Service.SERVER_PORT, Service.ICMP_ECHO)
 
 
+@lru_cache(maxsize=256)
 def flows_for(system: System) -> tuple[Flow, ...]:
     """The group-level flows this system needs: a flow exists when at least one ordered pair of
     distinct servers needs it, so no rule is emitted that no server pair would use."""

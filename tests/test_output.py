@@ -13,12 +13,15 @@ import hcl2
 import jinja2
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.hcl import format_hcl, hcl_identifier, hcl_string
+from generator.targets import render_system
 from generator.targets.module import hcl_environment
+from generator.topology import load_topology
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, run_cli, snapshot
+from tests.strategies import topologies
 
 
 def test_committed_modules_equal_a_fresh_generate(tmp_path: Path) -> None:
@@ -137,3 +140,18 @@ def test_generate_is_fast_enough_to_be_called_in_a_loop(
     out = paths[0].parent / "many"
     assert run_cli("generate", *paths, "--out", out).code == 0
     assert len(list(out.glob("*/*/main.tf"))) == 40
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=topologies())
+def test_every_emitted_file_is_already_in_fmt_layout(doc: dict[str, object],
+                                                     tmp_path: Path) -> None:
+    """Templates are written in `terraform fmt`'s layout and used as rendered: re-formatting
+    any emitted file (the layout rules of hclwrite, in format_hcl) must change nothing."""
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    for files in render_system(load_topology(path)).values():
+        for name, text in files.items():
+            if name.endswith(".tf"):
+                assert format_hcl(text) == text, name

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.commands.generate import load_systems, render_tree
+from generator.fleet import load_and_render
 
 
 def add_parser(sub: Any) -> None:
@@ -44,7 +44,7 @@ def stale_files(modules: Path, tree: dict[Path, dict[str, str]]) -> list[tuple[P
 
 
 def run(args: argparse.Namespace) -> int:
-    stale = stale_files(args.modules, render_tree(load_systems(args.topologies)))
+    stale = stale_files(args.modules, load_and_render(args.topologies))
     for path, why in stale:
         print(f"{path}: {why}")
     if stale:

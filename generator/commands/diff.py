@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.commands.generate import load_systems
+from generator.fleet import load_systems
 from generator.topology_diff import as_json, as_markdown, as_text, diff_topologies
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.commands.generate import load_systems
+from generator.fleet import load_systems
 from generator.flow_table import FORMATS, render_flows
 from generator.quotas import priorities, usage
 

@@ -7,12 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Problem, TopologyError
-from generator.model import System
-from generator.quotas import check_quotas
-from generator.targets import render_system
-from generator.topology import load_topology
-from generator.writer import Tree, write_modules
+from generator.fleet import load_and_render
+from generator.writer import write_modules
 
 
 def add_parser(sub: Any) -> None:
@@ -30,40 +26,8 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def load_systems(paths: list[Path]) -> list[System]:
-    """Load every topology, gathering the problems of all files before raising."""
-    systems: list[System] = []
-    problems: list[Problem] = []
-    first_file: dict[str, Path] = {}
-    for path in paths:
-        try:
-            system = load_topology(path)
-            check_quotas(system, str(path))
-        except TopologyError as exc:
-            problems.extend(exc.problems)
-            continue
-        if system.name in first_file:
-            problems.append(Problem(str(path), 1, 1, f"system '{system.name}' is also defined "
-                                    f"in {first_file[system.name]}; system names must differ"))
-            continue
-        first_file[system.name] = path
-        systems.append(system)
-    if problems:
-        raise TopologyError(problems)
-    return systems
-
-
-def render_tree(systems: list[System]) -> Tree:
-    tree: Tree = {}
-    for system in systems:
-        for target, files in render_system(system).items():
-            tree[Path(system.name) / target.value] = files
-    return tree
-
-
 def run(args: argparse.Namespace) -> int:
-    systems = load_systems(args.topologies)
-    folders = write_modules(args.out, render_tree(systems))
+    folders = write_modules(args.out, load_and_render(args.topologies))
     for folder in folders:
         print(f"wrote {folder}/", file=sys.stdout)
     return 0

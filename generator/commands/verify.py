@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.commands.generate import load_systems
-from generator.verify.report import as_json, as_table, verify_system
+from generator.fleet import load_systems
+from generator.verify.report import as_json, as_table, verify_systems
 
 
 def add_parser(sub: Any) -> None:
@@ -30,8 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    reports = [r for system in load_systems(args.topologies)
-               for r in verify_system(system, args.modules)]
+    reports = verify_systems(load_systems(args.topologies), args.modules)
     sys.stdout.write(as_json(reports) + "\n" if args.format == "json" else as_table(reports))
     failed = [r for r in reports if not r.ok]
     if failed:

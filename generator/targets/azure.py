@@ -12,11 +12,12 @@ port 1, ICMP 2. Priorities 100-999 and 2000-3999 stay free for the user's own ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from generator.flow_table import mermaid_groups
 from generator.model import RoleGroup, System
 from generator.policy import Flow, Service, flows_for
-from generator.targets.module import ModuleFiles, header, render_module
+from generator.targets.module import ModuleFiles, header, map_helpers, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
 TERRAFORM_MIN = "1.5.0"
@@ -69,6 +70,7 @@ def deny_priority(service: Service) -> int:
     return DENY_BASE + 10 * service.index
 
 
+@lru_cache(maxsize=256)
 def nsg_rules(system: System) -> tuple[NsgRule, ...]:
     rules: list[NsgRule] = []
     for flow in flows_for(system):
@@ -94,11 +96,13 @@ def render_azure(system: System) -> ModuleFiles:
     return render_module("azure", {
         "header": header(system.source),
         "diagram": mermaid_groups(system),
+        **map_helpers(system),
         "system": system,
         "groups": system.groups,
         "servers_by_group": {g: system.members(g) for g in system.groups},
         "rules": nsg_rules(system),
         "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
+        "priority_of": allow_priority,
         "provider_min": AZURERM_PROVIDER_MIN,
         "terraform_min": TERRAFORM_MIN,
     })

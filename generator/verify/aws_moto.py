@@ -68,22 +68,32 @@ def _fake_credentials() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def build_in_moto(system: System, module: Module) -> AwsState:
+@contextmanager
+def moto_sandbox() -> Iterator[Any]:
+    """One emulated AWS account and EC2 client for a whole run: each system gets its own VPC
+    in it, so many systems cost one moto start-up, not one each."""
     # imported here, not at the top: moto takes a second to load and `generate` never needs it
     import boto3  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415
 
-    state = AwsState()
     with _fake_credentials(), mock_aws():
-        ec2 = boto3.client("ec2", region_name="eu-west-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/20")["Subnet"]["SubnetId"]
-        group_ids = _create_groups(ec2, vpc, module)
-        for rtype in _RULE_TYPES:
-            for resource in module.of_type(rtype):
-                _authorize(ec2, resource, group_ids, state)
-        _start_instances(ec2, subnet, system, module, group_ids, state)
-        _read_back(ec2, system, state)
+        yield boto3.client("ec2", region_name="eu-west-1")
+
+
+def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> AwsState:
+    """Build `module` for `system` in its own VPC of the sandbox `ec2` (a fresh one if None)."""
+    if ec2 is None:
+        with moto_sandbox() as sandbox:
+            return build_in_moto(system, module, sandbox)
+    state = AwsState()
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/20")["Subnet"]["SubnetId"]
+    group_ids = _create_groups(ec2, vpc, module)
+    for rtype in _RULE_TYPES:
+        for resource in module.of_type(rtype):
+            _authorize(ec2, resource, group_ids, state)
+    _start_instances(ec2, subnet, system, module, group_ids, state)
+    _read_back(ec2, vpc, system, state)
     return state
 
 
@@ -187,9 +197,11 @@ def _start_instances(ec2: Any, subnet: str, system: System, module: Module,
         ec2.run_instances(**request)
 
 
-def _read_back(ec2: Any, system: System, state: AwsState) -> None:
+def _read_back(ec2: Any, vpc: str, system: System, state: AwsState) -> None:
     group_ids: set[str] = set()
-    for reservation in ec2.describe_instances()["Reservations"]:
+    reservations = ec2.describe_instances(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Reservations"]
+    for reservation in reservations:
         for instance in reservation["Instances"]:
             tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
             name = tags.get("Name", "")

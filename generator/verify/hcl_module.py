@@ -19,6 +19,7 @@ from generator.errors import ScadafwError
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
                                 with_comments=False)
 _REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+_DECLARES_RESOURCES = re.compile(r"^\s*resource\s", re.MULTILINE)
 _INTERFACE_OWNER = re.compile(r'lookup\(var\.network_interface_ids,\s*"([^"]+)"')
 
 
@@ -77,6 +78,8 @@ def read_module(path: Path) -> Module:
     if not files:
         raise ModuleReadError(f"{path}: holds no .tf files")
     for file in files:
+        if not _DECLARES_RESOURCES.search(file.read_text(encoding="utf-8", errors="replace")):
+            continue  # variables, outputs, versions: nothing to evaluate, and parsing is slow
         doc = parse_file(file)
         module.document[file.name] = [doc]
         for block in doc.get("resource", []):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from generator.model import Server, System, Target
 from generator.policy import Flow, Service
 from generator.targets.aws import AwsRule, protocol_and_ports
 from generator.targets.azure import NsgRule, allow_priority
-from generator.verify.aws_moto import build_in_moto, decide_aws
+from generator.verify.aws_moto import build_in_moto, decide_aws, moto_sandbox
 from generator.verify.azure_nsg import build_nsgs, decide_azure
 from generator.verify.hcl_module import read_module
 from generator.verify.reachability import Check, compare
@@ -54,12 +56,14 @@ def _expected_azure(src: Server, dst: Server, service: Service) -> str:
     return " and ".join(f"azurerm_network_security_rule.{r.name}" for r in rules)
 
 
-def verify_target(system: System, target: Target, modules: Path) -> TargetReport:
+def verify_target(system: System, target: Target, modules: Path,
+                  ec2: Any | None = None) -> TargetReport:
+    """Evaluate one module; `ec2` is a shared moto sandbox (a fresh one when None)."""
     folder = modules / system.name / target.value
     module = read_module(folder)
     report = TargetReport(system.name, target.value, str(folder))
     if target is Target.AWS:
-        aws = build_in_moto(system, module)
+        aws = build_in_moto(system, module, ec2)
         report.problems = aws.problems
         decide = partial(decide_aws, aws, system.port)
         report.checks = compare(system, target.value, decide, _expected_aws)
@@ -71,8 +75,13 @@ def verify_target(system: System, target: Target, modules: Path) -> TargetReport
     return report
 
 
-def verify_system(system: System, modules: Path) -> list[TargetReport]:
-    return [verify_target(system, target, modules) for target in system.targets]
+def verify_systems(systems: list[System], modules: Path) -> list[TargetReport]:
+    """Every target of every system, sharing one moto sandbox."""
+    with ExitStack() as stack:
+        ec2 = (stack.enter_context(moto_sandbox())
+               if any(Target.AWS in s.targets for s in systems) else None)
+        return [verify_target(system, target, modules, ec2)
+                for system in systems for target in system.targets]
 
 
 def as_json(reports: list[TargetReport]) -> str:

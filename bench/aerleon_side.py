@@ -1,0 +1,61 @@
+"""The same server-to-server flows, rendered by aerleon as an iptables filter (bench only).
+
+Run in its own process by bench/run.py: `python bench/aerleon_side.py TOPOLOGY_DIR OUT_DIR`.
+aerleon is the nearest existing policy-to-firewall compiler; it is an optional `bench` extra.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from aerleon import api
+from aerleon.lib import naming
+
+from generator.flow_table import server_flows
+from generator.topology import load_topology
+
+
+def token(*parts: str) -> str:
+    return "_".join(p.upper().replace("-", "_") for p in parts)
+
+
+def policy_for(topology: Path, networks: dict[str, Any],
+               services: dict[str, Any]) -> dict[str, Any]:
+    system = load_topology(topology)
+    for server in system.servers:
+        networks[token(system.name, server.name)] = {
+            "values": [{"address": f"{a}/{a.max_prefixlen}"} for a in server.addresses]}
+    services[token(system.name, "port")] = [{"port": system.port, "protocol": "tcp"}]
+    terms = []
+    for index, flow in enumerate(server_flows(system)):
+        term: dict[str, Any] = {
+            "name": f"flow-{index}-{flow.service.value}",  # iptables: 24 characters at most
+            "source-address": token(system.name, flow.source.name),
+            "destination-address": token(system.name, flow.destination.name),
+            "protocol": flow.service.value,
+            "action": "accept",
+        }
+        if flow.service.value == "tcp":
+            term["destination-port"] = token(system.name, "port")
+        else:
+            term["icmp-type"] = "echo-request"
+        terms.append(term)
+    return {"filename": system.name,
+            "filters": [{"header": {"targets": {"iptables": "INPUT DROP"}}, "terms": terms}]}
+
+
+def main(topologies: Path, out: Path) -> int:
+    networks: dict[str, Any] = {}
+    services: dict[str, Any] = {}
+    policies = [policy_for(t, networks, services) for t in sorted(topologies.glob("*.yaml"))]
+    definitions = naming.Naming()
+    definitions.ParseDefinitionsObject({"networks": networks, "services": services}, "")
+    out.mkdir(parents=True, exist_ok=True)
+    api.Generate(policies, definitions, output_directory=out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(Path(sys.argv[1]), Path(sys.argv[2])))

@@ -1,0 +1,87 @@
+"""Many topologies at once: load and render them, across processes when there are enough.
+
+Rendering is pure and per system, so a large fleet is split into one contiguous chunk per
+core; each worker loads and renders its chunk, and the parent gathers every problem (from all
+chunks) before anything is written. Output is identical to a single-process run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from generator.errors import Problem, TopologyError
+from generator.model import System
+from generator.quotas import check_quotas
+from generator.targets import render_system
+from generator.topology import load_topology
+from generator.writer import Tree
+
+PARALLEL_FROM = 64  # below this many files, starting processes costs more than it saves
+
+
+def _load(paths: list[Path]) -> tuple[list[tuple[Path, System]], list[Problem]]:
+    loaded: list[tuple[Path, System]] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            system = load_topology(path)
+            check_quotas(system, str(path))
+        except TopologyError as exc:
+            problems.extend(exc.problems)
+            continue
+        loaded.append((path, system))
+    return loaded, problems
+
+
+def _duplicates(names: list[tuple[Path, str]]) -> list[Problem]:
+    """One problem per file whose system name an earlier file already took."""
+    first_file: dict[str, Path] = {}
+    problems = []
+    for path, name in names:
+        if name in first_file:
+            problems.append(Problem(str(path), 1, 1, f"system '{name}' is also defined in "
+                                    f"{first_file[name]}; system names must differ"))
+        first_file.setdefault(name, path)
+    return problems
+
+
+def load_systems(paths: list[Path]) -> list[System]:
+    """Load every topology, gathering the problems of all files before raising."""
+    loaded, problems = _load(paths)
+    problems += _duplicates([(path, system.name) for path, system in loaded])
+    if problems:
+        raise TopologyError(problems)
+    return [system for _, system in loaded]
+
+
+def render_tree(systems: list[System]) -> Tree:
+    tree: Tree = {}
+    for system in systems:
+        for target, files in render_system(system).items():
+            tree[Path(system.name) / target.value] = files
+    return tree
+
+
+def _load_and_render(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Problem], Tree]:
+    loaded, problems = _load(paths)
+    tree = {} if problems else render_tree([system for _, system in loaded])
+    return [(path, system.name) for path, system in loaded], problems, tree
+
+
+def load_and_render(paths: list[Path]) -> Tree:
+    """Every module of every topology, rendered in memory; TopologyError lists all problems."""
+    workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return render_tree(load_systems(paths))
+    size = -(-len(paths) // workers)
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_load_and_render, chunks))
+    problems = [p for _, found, _ in results for p in found]
+    problems += _duplicates([pair for names, _, _ in results for pair in names])
+    if problems:
+        raise TopologyError(problems)
+    return {folder: files for _, _, tree in results for folder, files in tree.items()}
