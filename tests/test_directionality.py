@@ -13,7 +13,7 @@ from generator.model import Target
 from generator.topology import load_topology
 from generator.verify.reachability import Check
 from generator.verify.report import verify_target
-from tests.conftest import EXAMPLES, ROOT, resources, topology_text
+from tests.conftest import EXAMPLES, ROOT, resources, run_cli, topology_text
 from tests.domain import DMZ, PERMANENT, REDUNDANT, domain_allows
 
 TARGETS = [Target.AWS, Target.AZURE]
@@ -136,3 +136,36 @@ def test_standalone_main_gets_no_self_rule(write_topology: Callable[..., Path],
     ingress = set(aws["aws_vpc_security_group_ingress_rule"])
     assert ingress == {"dmz_permanent_standby_from_redundant_tcp",
                        "dmz_permanent_standby_from_redundant_icmp"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_aws_rules_are_the_minimum_for_the_flows(example: Path) -> None:
+    """One rule per distinct (source group, destination group, service) and direction, where
+    the distinct triples come from the DOMAIN.md matrix applied to the servers."""
+    doc = load_topology(example)
+    group = {"main": "redundant", "standby": "redundant"}
+    needed = set()
+    for a in doc.servers:
+        for b in doc.servers:
+            if a.name != b.name and domain_allows(a.role.value, b.role.value):
+                services = ["tcp", "icmp"] + (["icmpv6"] if a.has_ipv6 and b.has_ipv6 else [])
+                for service in services:
+                    needed.add((group.get(a.role.value, a.role.value),
+                                group.get(b.role.value, b.role.value), service))
+    aws = resources(ROOT / "modules" / doc.name / "aws" / "main.tf")
+    emitted = [n for t in ("aws_vpc_security_group_ingress_rule",
+                           "aws_vpc_security_group_egress_rule") for n in aws.get(t, {})]
+    assert len(emitted) == 2 * len(needed)
+
+
+def test_generate_refuses_a_topology_over_a_quota(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    from generator import quotas  # noqa: PLC0415
+
+    monkeypatch.setattr(quotas, "AWS_RULES_PER_GROUP_AND_DIRECTION", 3)
+    example = ROOT / "examples" / "dmz.yaml"
+    result = run_cli("generate", example, "--out", tmp_path / "out")
+    assert result.code == 2
+    assert ("aws: security group plant-north-redundant ingress rules (IPv4 and IPv6 each): "
+            "4 rules exceed the quota of 3") in result.err
+    assert not (tmp_path / "out").exists()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from generator.fleet import load_systems
-from generator.topology_diff import as_json, as_markdown, as_text, diff_topologies
 
 
 def add_parser(sub: Any) -> None:
@@ -28,6 +27,14 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # python-hcl2 (which reads the rendered resources back) loads only for this command
+    from generator.topology_diff import (  # noqa: PLC0415
+        as_json,
+        as_markdown,
+        as_text,
+        diff_topologies,
+    )
+
     (old,) = load_systems([args.old])
     (new,) = load_systems([args.new])
     result = diff_topologies(old, new)

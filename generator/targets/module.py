@@ -47,7 +47,7 @@ def hcl_environment() -> jinja2.Environment:
         finalize=_only_escaped,
     )
     env.filters.update(q=hcl_string, ident=hcl_identifier, label=hcl_label, comment=hcl_comment,
-                       key=_key, block=_block)
+                       block=_block)
     return env
 
 
@@ -78,24 +78,27 @@ def _block(macro_output: object) -> HclText:
     return HclText(str(macro_output).strip())
 
 
-def _key(value: object, width: int) -> HclText:
-    """A map key (already escaped), padded so the `=` of a map align as `terraform fmt` does."""
-    if not isinstance(value, HclText):
-        raise TypeError(f"map key {value!r} was not escaped")
-    return HclText(str(value).ljust(width))
+def map_entries(entries: list[tuple[HclText, HclText]], indent: int = 4) -> HclText:
+    """The lines of an HCL map, keys padded so the `=` align as `terraform fmt` aligns them."""
+    width = max(len(key) for key, _ in entries)
+    pad = " " * indent
+    return HclText(f"\n{pad}".join(f"{key.ljust(width)} = {value}" for key, value in entries))
 
 
 def map_helpers(system: System) -> dict[str, Any]:
-    """`by_group(type)` / `by_server(type)`: (key, `<type>.<group>.id`) pairs for output maps."""
+    """`by_group(type)` / `by_server(type)`: the entries of an output map whose values are
+    `<type>.<role group>.id`, keyed by role group or by server name."""
 
     def reference(resource_type: str, group: RoleGroup) -> HclText:
         return HclText(f"{resource_type}.{hcl_identifier(group.value)}.id")
 
-    def by_group(resource_type: str) -> list[tuple[HclText, HclText]]:
-        return [(hcl_identifier(g.value), reference(resource_type, g)) for g in system.groups]
+    def by_group(resource_type: str) -> HclText:
+        return map_entries([(hcl_identifier(g.value), reference(resource_type, g))
+                            for g in system.groups])
 
-    def by_server(resource_type: str) -> list[tuple[HclText, HclText]]:
-        return [(hcl_string(s.name), reference(resource_type, s.group)) for s in system.servers]
+    def by_server(resource_type: str) -> HclText:
+        return map_entries([(hcl_string(s.name), reference(resource_type, s.group))
+                            for s in system.servers])
 
     return {"by_group": by_group, "by_server": by_server}
 
