@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generator.commands.arguments import add_modules_dir, add_topologies
 from generator.fleet import load_and_render
 
 
@@ -19,10 +20,8 @@ def add_parser(sub: Any) -> None:
         "Lists every file that is missing, different or extra; exit 0 when all match, 1 when "
         "any differs, 2 on bad input. Writes nothing.",
     )
-    p.add_argument("topologies", nargs="+", metavar="TOPOLOGY", type=Path,
-                   help="topology file (YAML, version 1)")
-    p.add_argument("--modules", type=Path, default=Path("modules"), metavar="DIR",
-                   help="folder holding <system>/<target>/ modules (default: modules)")
+    add_topologies(p)
+    add_modules_dir(p)
     p.set_defaults(run=run)
 
 

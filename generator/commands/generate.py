@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generator.commands.arguments import add_topologies
 from generator.fleet import load_and_render
 from generator.writer import write_modules
 
@@ -19,8 +20,7 @@ def add_parser(sub: Any) -> None:
         "(the targets the file names). Every file is validated and rendered before anything is "
         "written; on any problem nothing in DIR changes.",
     )
-    p.add_argument("topologies", nargs="+", metavar="TOPOLOGY", type=Path,
-                   help="topology file (YAML, version 1)")
+    add_topologies(p)
     p.add_argument("--out", "-o", required=True, type=Path, metavar="DIR",
                    help="folder that receives <system>/<target>/ module folders")
     p.set_defaults(run=run)

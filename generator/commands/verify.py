@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from generator.commands.arguments import add_modules_dir, add_topologies
 from generator.fleet import load_systems
 
 
@@ -19,10 +19,8 @@ def add_parser(sub: Any) -> None:
         "every ordered server pair and service with the flow matrix. Exit 0 when exact, 1 on "
         "any mismatch, 2 on bad input.",
     )
-    p.add_argument("topologies", nargs="+", metavar="TOPOLOGY", type=Path,
-                   help="topology file (YAML, version 1)")
-    p.add_argument("--modules", type=Path, default=Path("modules"), metavar="DIR",
-                   help="folder holding <system>/<target>/ modules (default: modules)")
+    add_topologies(p)
+    add_modules_dir(p)
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="table for people, json for pipelines (default: table)")
     p.set_defaults(run=run)

@@ -52,10 +52,11 @@ class AwsState:
 @contextmanager
 def _fake_credentials() -> Iterator[None]:
     keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-            "AWS_DEFAULT_REGION", "AWS_PROFILE")
+            "AWS_DEFAULT_REGION", "AWS_PROFILE", "MOTO_EC2_LOAD_DEFAULT_AMIS")
     saved = {k: os.environ.get(k) for k in keys}
+    # never real credentials near the emulator; no AMI catalogue (any AMI id will do here)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="eu-west-1")
+                      AWS_DEFAULT_REGION="eu-west-1", MOTO_EC2_LOAD_DEFAULT_AMIS="false")
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     try:
