@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         count = len(exc.problems)
-        print(f"scadafw: {count} problem{'s' if count != 1 else ''} found; nothing was written",
+        written = "; nothing was written" if args.command == "generate" else ""
+        print(f"scadafw: {count} problem{'s' if count != 1 else ''} found{written}",
               file=sys.stderr)
         return exc.exit_code
     except ScadafwError as exc:

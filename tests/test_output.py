@@ -16,11 +16,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.hcl import format_hcl, hcl_identifier, hcl_string
+from generator.hcl import hcl_identifier, hcl_string
 from generator.targets import render_system
 from generator.targets.module import hcl_environment
 from generator.topology import load_topology
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, run_cli, snapshot
+from tests.hcl_layout import format_hcl
 from tests.strategies import topologies
 
 

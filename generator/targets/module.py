@@ -107,7 +107,7 @@ def render_module(target: str, context: dict[str, Any]) -> ModuleFiles:
     """Render a target's four .tf files and its README with `context`.
 
     The templates are written in `terraform fmt`'s layout, so the text is used as rendered;
-    the tests hold it to `format_hcl` and to a real `terraform fmt -check`.
+    the tests hold it to tests/hcl_layout.py and to a real `terraform fmt -check`.
     """
     files: ModuleFiles = {}
     hcl = hcl_environment()
