@@ -137,8 +137,13 @@ def _dot(system: System) -> str:
         lines.append(f'    label="{group.value}";')
         lines += [f'    "{s.name}";' for s in system.members(group)]
         lines.append("  }")
-    for (src, dst), services in _edges(system).items():
-        lines.append(f'  "{src}" -> "{dst}" [label="{", ".join(services)}"];')
+    edges = _edges(system)
+    for (src, dst), services in edges.items():
+        both = edges.get((dst, src)) == services
+        if both and dst < src:
+            continue  # drawn once, with arrows at both ends
+        style = ", dir=both" if both else ""
+        lines.append(f'  "{src}" -> "{dst}" [label="{", ".join(services)}"{style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -20,9 +20,9 @@ class HclText(str):
     __slots__ = ()
 
 
-@lru_cache(maxsize=8192)  # the same names and descriptions recur in every module
+@lru_cache(maxsize=8192, typed=True)  # the same names and descriptions recur in every module
 def hcl_string(value: object) -> HclText:
-    """Quote `value` as an HCL string literal that reads back as exactly `value`.
+    r"""Quote `value` as an HCL string literal that reads back as exactly `value`.
 
     Besides quotes, backslashes and control characters, the `$` of `${` and the `%` of `%{` are
     written as `\u0024` / `\u0025`: an escape is a literal character to HCL's scanner, so
@@ -45,7 +45,7 @@ def hcl_string(value: object) -> HclText:
     return HclText('"' + "".join(out) + '"')
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)
 def hcl_identifier(value: object) -> HclText:
     text = str(value)
     if not IDENTIFIER.fullmatch(text):
@@ -53,7 +53,7 @@ def hcl_identifier(value: object) -> HclText:
     return HclText(text)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192, typed=True)
 def hcl_label(value: object) -> HclText:
     """A block label: a checked identifier, quoted."""
     return hcl_string(hcl_identifier(value))
