@@ -1,7 +1,11 @@
 """The same server-to-server flows, rendered by aerleon as an iptables filter (bench only).
 
-Run in its own process by bench/run.py: `python bench/aerleon_side.py TOPOLOGY_DIR OUT_DIR`.
 aerleon is the nearest existing policy-to-firewall compiler; it is an optional `bench` extra.
+Two ways, both run in their own process by bench/run.py:
+- `python bench/aerleon_side.py api TOPOLOGY_DIR OUT_DIR`: policies built in memory from the
+  topologies, rendered with aerleon's Generate API (aerleon at its most favourable);
+- `python bench/aerleon_side.py files TOPOLOGY_DIR POLICY_DIR`: write aerleon's own YAML policy
+  and definition files, untimed, for `aclgen` to read from disk as scadafw reads topologies.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aerleon import api
 from aerleon.lib import naming
 
@@ -46,16 +51,26 @@ def policy_for(topology: Path, networks: dict[str, Any],
             "filters": [{"header": {"targets": {"iptables": "INPUT DROP"}}, "terms": terms}]}
 
 
-def main(topologies: Path, out: Path) -> int:
+def main(mode: str, topologies: Path, out: Path) -> int:
     networks: dict[str, Any] = {}
     services: dict[str, Any] = {}
     policies = [policy_for(t, networks, services) for t in sorted(topologies.glob("*.yaml"))]
+    out.mkdir(parents=True, exist_ok=True)
+    if mode == "files":
+        pol = out / "policies" / "pol"  # aclgen looks for policies in folders named pol
+        pol.mkdir(parents=True, exist_ok=True)
+        (out / "defs").mkdir(exist_ok=True)
+        for policy in policies:
+            body = {"filters": policy["filters"]}
+            (pol / f"{policy['filename']}.yaml").write_text(yaml.safe_dump(body))
+        (out / "defs" / "networks.yaml").write_text(yaml.safe_dump({"networks": networks}))
+        (out / "defs" / "services.yaml").write_text(yaml.safe_dump({"services": services}))
+        return 0
     definitions = naming.Naming()
     definitions.ParseDefinitionsObject({"networks": networks, "services": services}, "")
-    out.mkdir(parents=True, exist_ok=True)
     api.Generate(policies, definitions, output_directory=out)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    raise SystemExit(main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])))
