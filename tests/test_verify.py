@@ -101,13 +101,19 @@ resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
                "aws_vpc_security_group_ingress_rule.redundant_from_dmz" in w for w in wrong)
 
 
-def test_a_changed_port_is_caught(modules: Path) -> None:
-    tf = modules / "plant-north" / "aws" / "main.tf"
+def edit_resource(tf: Path, rtype: str, name: str, old: str, new: str) -> None:
+    """Replace `old` by `new` inside one resource block, as a hand edit would."""
     text = tf.read_text()
-    block = re.search(r'resource "aws_vpc_security_group_ingress_rule" '
-                      r'"permanent_standby_from_redundant_tcp" \{.*?\n\}', text, re.DOTALL)
-    assert block
-    tf.write_text(text.replace(block.group(0), block.group(0).replace("5481", "5482")))
+    block = re.search(rf'resource "{rtype}" "{name}" \{{.*?\n\}}', text, re.DOTALL)
+    assert block, f"{rtype}.{name} not found"
+    assert old in block.group(0)
+    tf.write_text(text.replace(block.group(0), block.group(0).replace(old, new)))
+
+
+def test_a_changed_port_is_caught(modules: Path) -> None:
+    edit_resource(modules / "plant-north" / "aws" / "main.tf",
+                  "aws_vpc_security_group_ingress_rule", "permanent_standby_from_redundant_tcp",
+                  "5481", "5482")
     code, out, _ = verify(modules)
     assert code == 1
     wrong = mismatches(out)
@@ -118,12 +124,9 @@ def test_a_changed_port_is_caught(modules: Path) -> None:
 
 
 def test_a_changed_azure_port_is_caught(modules: Path) -> None:
-    tf = modules / "plant-north" / "azure" / "main.tf"
-    text = tf.read_text()
-    block = re.search(r'resource "azurerm_network_security_rule" '
-                      r'"dmz_permanent_standby_in_from_redundant_tcp" \{.*?\n\}', text, re.DOTALL)
-    assert block
-    tf.write_text(text.replace(block.group(0), block.group(0).replace('"5481"', '"5482"')))
+    edit_resource(modules / "plant-north" / "azure" / "main.tf",
+                  "azurerm_network_security_rule", "dmz_permanent_standby_in_from_redundant_tcp",
+                  '"5481"', '"5482"')
     code, out, _ = verify(modules)
     assert code == 1
     wrong = mismatches(out)
