@@ -10,9 +10,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 
-from tests.conftest import ROOT, parse_hcl, resources
+from tests.conftest import HCL_OPTIONS, ROOT, parse_hcl, resources
 
 SCHEMAS = ROOT / "tests" / "data" / "provider-schemas"
 MODULES = sorted(p for p in (ROOT / "modules").glob("*/*") if p.is_dir())
@@ -221,3 +222,14 @@ def test_every_checkov_suppression_is_listed_in_the_readme() -> None:
                for m in re.finditer(r"#checkov:skip=([A-Z0-9_]+):\S", tf.read_text())}
     assert skipped == {"CKV2_AWS_5"}
     assert all(f"`{check}`" in readme for check in skipped)
+
+
+@pytest.mark.parametrize("folder", MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_module_readme_usage_is_valid_hcl_with_every_input(folder: Path) -> None:
+    readme = (folder / "README.md").read_text()
+    (snippet,) = re.findall(r"```hcl\n(.*?)```", readme, re.DOTALL)
+    doc = hcl2.loads(snippet, serialization_options=HCL_OPTIONS)
+    (call,) = [c for block in doc["module"] for c in block.values()]
+    variables = {name for block in parse_hcl(folder / "variables.tf")["variable"]
+                 for name in block}
+    assert set(call) - {"source"} == variables
