@@ -15,6 +15,7 @@ import pytest
 from hcl2 import SerializationOptions
 
 from generator.cli import main
+from generator.verify.hcl_module import resource_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -48,10 +49,8 @@ def parse_hcl(path: Path) -> dict[str, Any]:
 def resources(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """type -> name -> attributes, for one .tf file."""
     found: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in parse_hcl(path).get("resource", []):
-        for rtype, named in block.items():
-            for name, attrs in named.items():
-                found.setdefault(rtype, {})[name] = attrs
+    for rtype, name, attrs in resource_blocks(parse_hcl(path)):
+        found.setdefault(rtype, {})[name] = attrs
     return found
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from generator.model import RoleGroup
 from generator.targets import render_system
 from generator.topology import parse_topology
+from generator.verify.hcl_module import resource_blocks
 from generator.yaml_source import load_spanned
 from tests.conftest import HCL_OPTIONS
 from tests.strategies import topologies
@@ -30,9 +31,9 @@ def emitted(doc: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
 
 def rules_of(text: str) -> dict[str, dict[str, dict[str, Any]]]:
     found: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in hcl2.loads(text, serialization_options=HCL_OPTIONS).get("resource", []):
-        for rtype, named in block.items():
-            found.setdefault(rtype, {}).update(named)
+    doc = hcl2.loads(text, serialization_options=HCL_OPTIONS)
+    for rtype, name, attrs in resource_blocks(doc):
+        found.setdefault(rtype, {})[name] = attrs
     return found
 
 

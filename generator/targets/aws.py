@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.flow_table import mermaid_groups
-from generator.model import RoleGroup, Server, System
+from generator.model import RoleGroup, System
 from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Flow, Service, flows_for
-from generator.targets.module import ModuleFiles, header, map_helpers, render_module
+from generator.targets.module import ModuleFiles, render_module
 
 AWS_PROVIDER_MIN = "6.25"  # the provider schema the emitted resources are checked against
-TERRAFORM_MIN = "1.5.0"
 
 
 @dataclass(frozen=True)
@@ -72,23 +70,13 @@ def aws_rules(system: System) -> tuple[AwsRule, ...]:
 
 
 def render_aws(system: System) -> ModuleFiles:
-    servers_by_group: dict[RoleGroup, tuple[Server, ...]] = {
-        g: system.members(g) for g in system.groups
-    }
     rules = aws_rules(system)
     rules_by_flow: dict[Flow, list[AwsRule]] = {}
     for rule in rules:
         rules_by_flow.setdefault(rule.flow, []).append(rule)
-    return render_module("aws", {
-        "header": header(system.source),
-        "diagram": mermaid_groups(system),
-        **map_helpers(system),
-        "system": system,
-        "groups": system.groups,
-        "servers_by_group": servers_by_group,
+    return render_module("aws", system, {
         "rules": rules,
         "rules_by_flow": rules_by_flow,
         "flows": flows_for(system),
         "provider_min": AWS_PROVIDER_MIN,
-        "terraform_min": TERRAFORM_MIN,
     })

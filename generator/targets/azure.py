@@ -14,13 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.flow_table import mermaid_groups
 from generator.model import RoleGroup, System
 from generator.policy import Flow, Service, flows_for
-from generator.targets.module import ModuleFiles, header, map_helpers, render_module
+from generator.targets.module import ModuleFiles, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
-TERRAFORM_MIN = "1.5.0"
 ALLOW_BASE = 1000
 DENY_BASE = 4000
 # Azure's protocol "Icmp" cannot select an ICMP type (DOMAIN.md), so one rule stands for echo;
@@ -93,16 +91,9 @@ def nsg_rules(system: System) -> tuple[NsgRule, ...]:
 
 
 def render_azure(system: System) -> ModuleFiles:
-    return render_module("azure", {
-        "header": header(system.source),
-        "diagram": mermaid_groups(system),
-        **map_helpers(system),
-        "system": system,
-        "groups": system.groups,
-        "servers_by_group": {g: system.members(g) for g in system.groups},
+    return render_module("azure", system, {
         "rules": nsg_rules(system),
         "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
         "priority_of": allow_priority,
         "provider_min": AZURERM_PROVIDER_MIN,
-        "terraform_min": TERRAFORM_MIN,
     })

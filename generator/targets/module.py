@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from generator.flow_table import mermaid_groups
 from generator.hcl import HclText, hcl_comment, hcl_identifier, hcl_label, hcl_string
 from generator.model import RoleGroup, System
 
@@ -103,12 +104,26 @@ def map_helpers(system: System) -> dict[str, Any]:
     return {"by_group": by_group, "by_server": by_server}
 
 
-def render_module(target: str, context: dict[str, Any]) -> ModuleFiles:
-    """Render a target's four .tf files and its README with `context`.
+TERRAFORM_MIN = "1.5.0"
+
+
+def render_module(target: str, system: System, context: dict[str, Any]) -> ModuleFiles:
+    """Render a target's four .tf files and its README: `context` adds the target's own values
+    to what every module template uses.
 
     The templates are written in `terraform fmt`'s layout, so the text is used as rendered;
     the tests hold it to tests/hcl_layout.py and to a real `terraform fmt -check`.
     """
+    context = {
+        "header": header(system.source),
+        "diagram": mermaid_groups(system),
+        **map_helpers(system),
+        "system": system,
+        "groups": system.groups,
+        "servers_by_group": {g: system.members(g) for g in system.groups},
+        "terraform_min": TERRAFORM_MIN,
+        **context,
+    }
     files: ModuleFiles = {}
     hcl = hcl_environment()
     for name in ("versions.tf", "variables.tf", "main.tf", "outputs.tf"):

@@ -7,6 +7,7 @@ judged by what it says.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,18 @@ def parse_file(path: Path) -> dict[str, Any]:
         raise ModuleReadError(f"{path}: not valid HCL: {first}") from exc
 
 
+def resource_blocks(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(type, name, attributes) of every resource in a python-hcl2 document."""
+    for block in doc.get("resource", []):
+        for rtype, named in block.items():
+            for name, attrs in named.items():
+                yield rtype, name, attrs
+
+
 def resources_in(text: str) -> dict[str, dict[str, Any]]:
     """Resource address -> attributes, for HCL text scadafw itself rendered."""
     doc = hcl2.loads(text, serialization_options=_OPTIONS)
-    return {f"{rtype}.{name}": attrs
-            for block in doc.get("resource", [])
-            for rtype, named in block.items()
-            for name, attrs in named.items()}
+    return {f"{rtype}.{name}": attrs for rtype, name, attrs in resource_blocks(doc)}
 
 
 def read_module(path: Path) -> Module:
@@ -82,11 +88,8 @@ def read_module(path: Path) -> Module:
             continue  # variables, outputs, versions: nothing to evaluate, and parsing is slow
         doc = parse_file(file)
         module.document[file.name] = [doc]
-        for block in doc.get("resource", []):
-            for rtype, named in block.items():
-                for name, attrs in named.items():
-                    module.resources.setdefault(rtype, {})[name] = Resource(
-                        rtype, name, attrs, file.name)
+        for rtype, name, attrs in resource_blocks(doc):
+            module.resources.setdefault(rtype, {})[name] = Resource(rtype, name, attrs, file.name)
     return module
 
 
