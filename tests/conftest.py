@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,3 +99,56 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         return {}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file()}
+
+
+# Real Terraform: tests that need it skip with the reason where the binary or the AWS provider
+# is missing, and fail instead when SCADAFW_REQUIRE_TERRAFORM is set (.ci/run sets it on a
+# machine that has both), so CI can never pass by skipping them.
+REQUIRE_TERRAFORM = "SCADAFW_REQUIRE_TERRAFORM"
+
+
+def _terraform_missing() -> str | None:
+    from generator.verify.terraform_cli import (  # noqa: PLC0415
+        MIRROR_VARIABLE,
+        find_provider_mirror,
+        find_terraform,
+    )
+
+    if find_terraform() is None:
+        return "no `terraform` on PATH"
+    if find_provider_mirror() is None and not os.environ.get("SCADAFW_TERRAFORM_REGISTRY"):
+        return (f"no hashicorp/aws provider mirror found (set {MIRROR_VARIABLE}, or "
+                "SCADAFW_TERRAFORM_REGISTRY=1 where the registry is reachable)")
+    return None
+
+
+def need_terraform() -> None:
+    """Skip (or, where CI requires Terraform, fail) when Terraform cannot run here."""
+    reason = _terraform_missing()
+    if reason is None:
+        return
+    if os.environ.get(REQUIRE_TERRAFORM):
+        pytest.fail(f"{REQUIRE_TERRAFORM} is set but {reason}")
+    pytest.skip(f"real Terraform test: {reason}")
+
+
+@pytest.fixture(scope="session")
+def terraform_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    need_terraform()
+    return tmp_path_factory.mktemp("terraform")
+
+
+@pytest.fixture(scope="session")
+def terraform(terraform_work: Path) -> Any:
+    from generator.verify.terraform_cli import Terraform, find_provider_mirror  # noqa: PLC0415
+
+    return Terraform.prepare(terraform_work, find_provider_mirror())
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Any:
+    """One moto server on 127.0.0.1 for the session: (endpoint URL, EC2 client)."""
+    from generator.verify.aws_landscape import ec2_client, moto_endpoint  # noqa: PLC0415
+
+    with moto_endpoint() as endpoint:
+        yield endpoint, ec2_client(endpoint)

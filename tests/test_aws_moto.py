@@ -8,7 +8,8 @@ from pathlib import Path
 
 from generator.model import Role, Server, System, Target
 from generator.policy import Service
-from generator.verify.aws_moto import build_in_moto, decide_aws
+from generator.verify.aws_effective import decide_aws
+from generator.verify.aws_moto import build_in_moto
 from generator.verify.hcl_module import read_module
 
 A = Server("a", Role.MAIN, (ipaddress.ip_address("10.0.1.4"), ipaddress.ip_address("fd00::4")))

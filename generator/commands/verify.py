@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from generator.commands.arguments import add_modules_dir, add_topologies
+from generator.errors import UsageError
 from generator.fleet import load_systems
+from generator.model import System, Target
+
+if TYPE_CHECKING:
+    from generator.verify.report import TargetReport
 
 
 def add_parser(sub: Any) -> None:
@@ -23,6 +29,13 @@ def add_parser(sub: Any) -> None:
     add_modules_dir(p)
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="table for people, json for pipelines (default: table)")
+    p.add_argument("--terraform", action="store_true",
+                   help="AWS: plan and apply each module with the real `terraform` on PATH and "
+                   "its AWS provider into an in-process moto server beside servers that carry "
+                   "their own launch groups, re-plan (an apply must leave nothing to change), and "
+                   "judge what the provider built. Uses a provider mirror from "
+                   "SCADAFW_PROVIDER_MIRROR where no registry is reachable. Azure modules are "
+                   "verified offline as without this flag.")
     p.set_defaults(run=run)
 
 
@@ -30,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
     # moto, boto3, azure-mgmt-network and python-hcl2 load only for this command (~0.4 s)
     from generator.verify.report import as_json, as_table, verify_systems  # noqa: PLC0415
 
-    reports = verify_systems(load_systems(args.topologies), args.modules)
+    systems = load_systems(args.topologies)
+    if args.terraform:
+        reports = _with_terraform(systems, args.modules)
+    else:
+        reports = verify_systems(systems, args.modules)
     sys.stdout.write(as_json(reports) + "\n" if args.format == "json" else as_table(reports))
     failed = [r for r in reports if not r.ok]
     if failed:
@@ -38,3 +55,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"scadafw verify: {names} do not match the flow matrix", file=sys.stderr)
         return 1
     return 0
+
+
+def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:
+    """AWS through Terraform and moto; Azure (no provider needed) as without --terraform."""
+    from generator.verify.report import verify_target  # noqa: PLC0415
+    from generator.verify.terraform_cli import (  # noqa: PLC0415
+        find_provider_mirror,
+        find_terraform,
+    )
+    from generator.verify.terraform_proof import verify_with_terraform  # noqa: PLC0415
+
+    if find_terraform() is None:
+        raise UsageError("--terraform needs `terraform` on PATH (Terraform 1.5 or newer); "
+                         "without it, `scadafw verify` proves the modules in moto directly")
+    aws = {r.system: r for r in verify_with_terraform(systems, modules, find_provider_mirror())}
+    reports: list[TargetReport] = []
+    for system in systems:
+        for target in system.targets:
+            reports.append(aws[system.name] if target is Target.AWS
+                           else verify_target(system, target, modules))
+    return reports

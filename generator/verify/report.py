@@ -13,7 +13,8 @@ from generator.model import Server, System, Target
 from generator.policy import Flow, Service
 from generator.targets.aws import AwsRule, protocol_and_ports
 from generator.targets.azure import NsgRule, allow_priority
-from generator.verify.aws_moto import build_in_moto, decide_aws, moto_sandbox
+from generator.verify.aws_effective import decide_aws
+from generator.verify.aws_moto import build_in_moto, moto_sandbox
 from generator.verify.azure_nsg import build_nsgs, decide_azure
 from generator.verify.hcl_module import read_module
 from generator.verify.reachability import Check, compare
@@ -26,6 +27,7 @@ class TargetReport:
     module: str
     checks: list[Check] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
 
     @property
     def mismatches(self) -> list[Check]:
@@ -40,14 +42,14 @@ def _flow(src: Server, dst: Server, service: Service) -> Flow:
     return Flow(src.group, dst.group, service, ())
 
 
-def _expected_aws(src: Server, dst: Server, service: Service) -> str:
+def expected_aws(src: Server, dst: Server, service: Service) -> str:
     flow = _flow(src, dst, service)
     protocol, low, high = protocol_and_ports(service, 0)
     rules = [AwsRule(d, flow, protocol, low, high, "") for d in ("egress", "ingress")]
     return " and ".join(r.address for r in rules)
 
 
-def _expected_azure(src: Server, dst: Server, service: Service) -> str:
+def expected_azure(src: Server, dst: Server, service: Service) -> str:
     flow = _flow(src, dst, Service.ICMP_ECHO if service is Service.ICMPV6_ECHO else service)
     rules = [NsgRule(flow.source, "Outbound", "Allow", flow.service, allow_priority(flow), "",
                      flow.destination),
@@ -66,12 +68,12 @@ def verify_target(system: System, target: Target, modules: Path,
         aws = build_in_moto(system, module, ec2)
         report.problems = aws.problems
         decide = partial(decide_aws, aws, system.port)
-        report.checks = compare(system, target.value, decide, _expected_aws)
+        report.checks = compare(system, target.value, decide, expected_aws)
     else:
         azure = build_nsgs(module)
         report.problems = azure.problems
         decide = partial(decide_azure, azure, system.port)
-        report.checks = compare(system, target.value, decide, _expected_azure)
+        report.checks = compare(system, target.value, decide, expected_azure)
     return report
 
 
@@ -90,6 +92,7 @@ def as_json(reports: list[TargetReport]) -> str:
         "results": [{
             "system": r.system, "target": r.target, "module": r.module, "ok": r.ok,
             "checks": len(r.checks), "mismatches": len(r.mismatches), "problems": r.problems,
+            "notes": r.notes,
             "flows": [c.as_dict() for c in r.checks],
         } for r in reports],
     }, indent=2)
@@ -109,6 +112,8 @@ def as_table(reports: list[TargetReport]) -> str:
                          f"actual {actual:5}  {c.because}")
         for problem in r.problems:
             lines.append(f"  PROBLEM  {problem}")
+        for note in r.notes:
+            lines.append(f"  note     {note}")
         verdict = "exact" if r.ok else (f"{len(r.mismatches)} mismatch(es), "
                                         f"{len(r.problems)} problem(s)")
         lines.append(f"  {len(r.checks)} checks: {verdict}")

@@ -1,12 +1,13 @@
 # Root configuration for the "dmz" example: plans the committed module modules/plant-north/aws.
-# Run: terraform init && terraform plan (with AWS credentials for the chosen region).
+# Run: terraform init && terraform plan -var-file=example.tfvars (with AWS credentials for the
+# region; example.tfvars holds placeholders for the VPC and the servers' network interfaces).
 terraform {
   required_version = ">= 1.5.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.25"
+      version = ">= 4.56"
     }
   }
 }
@@ -21,19 +22,22 @@ variable "region" {
   default     = "eu-west-1"
 }
 
+variable "vpc_id" {
+  description = "ID of the VPC that holds the Geo SCADA servers."
+  type        = string
+}
+
+variable "network_interface_ids" {
+  description = "Server name -> IDs of that server's network interfaces, one per redundancy link."
+  type        = map(list(string))
+}
+
 module "geo_scada_firewall" {
   source = "../../../modules/plant-north/aws"
 
-  vpc_id = "vpc-0123456789abcdef0" # placeholder: the VPC of the servers
-  tags   = { environment = "example" }
-
-  # placeholders: each server's ENIs, one per redundancy link
-  network_interface_ids = {
-    "scada-a"   = ["eni-0000000000000001"]
-    "scada-b"   = ["eni-0000000000000002"]
-    "scada-dmz" = ["eni-0000000000000003"]
-    "scada-dr"  = ["eni-0000000000000004"]
-  }
+  vpc_id                = var.vpc_id
+  tags                  = { environment = "example" }
+  network_interface_ids = var.network_interface_ids
 }
 
 output "security_group_ids" {

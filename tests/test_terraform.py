@@ -1,0 +1,370 @@
+"""The AWS modules through the real Terraform and its AWS provider, applied into moto.
+
+Each example's own root configuration (a temporary copy, with a provider override pointing at
+moto) is initialised, validated, planned, applied and planned again, beside servers that exist
+first with their own launch groups. The flows read back from moto are judged against DOMAIN.md's
+matrix as transcribed in tests/domain.py, never against the generator's policy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.model import System
+from generator.topology import load_topology
+from generator.verify.aws_effective import decide_aws, read_effective
+from generator.verify.aws_landscape import Landscape, provision_servers
+from generator.verify.reachability import Check
+from generator.verify.terraform_proof import Applied, apply_root, judge, state_labels
+from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
+from tests.domain import domain_allows
+
+DMZ_EXAMPLE = ROOT / "examples" / "dmz.yaml"
+
+
+def example_root(example: Path, into: Path) -> Path:
+    """A copy of the example's AWS root configuration and the module it calls, laid out as in
+    the repository so the relative module source still resolves."""
+    system = load_topology(example).name
+    shutil.copytree(ROOT / "examples" / example.stem / "aws", into / "examples" / example.stem
+                    / "aws")
+    shutil.copytree(ROOT / "modules" / system / "aws", into / "modules" / system / "aws")
+    return into / "examples" / example.stem / "aws"
+
+
+@pytest.fixture(scope="module")
+def apply_example(terraform: Any, moto_server: Any,
+                  tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Applied]:
+    """Apply an example (with optional extra root files), once per distinct request."""
+    endpoint, ec2 = moto_server
+    done: dict[tuple[str, tuple[tuple[str, str], ...]], Applied] = {}
+
+    def apply(example: Path, extra: Callable[[Landscape], dict[str, str]] | None = None,
+              tag: str = "") -> Applied:
+        """`tag` names a variant; variants (mutations) are not re-planned, to save time."""
+        key = (example.stem, (("tag", tag),))
+        if key not in done:
+            system = load_topology(example)
+            root = example_root(example, tmp_path_factory.mktemp(f"{example.stem}{tag}"))
+            landscape = provision_servers(ec2, system)
+            for name, text in (extra(landscape) if extra else {}).items():
+                (root / name).write_text(text)
+            if not tag:  # the example as committed must validate before it plans
+                terraform.init(root)
+                validation = terraform.validate(root)
+                assert validation["valid"], validation["diagnostics"]
+            done[key] = apply_root(terraform, root, endpoint, landscape, replan=not tag)
+        return done[key]
+
+    return apply
+
+
+def judged(example: Path, applied: Applied, ec2: Any) -> tuple[System, list[Check]]:
+    system = load_topology(example)
+    return system, judge(system, applied, ec2, "test").checks
+
+
+def against_domain(system: System, checks: list[Check]) -> list[tuple[str, str, str]]:
+    """(source, destination, service) of every check whose result DOMAIN.md disagrees with."""
+    roles = {s.name: s.role.value for s in system.servers}
+    return sorted((c.source, c.destination, c.service) for c in checks
+                  if c.actual != domain_allows(roles[c.source], roles[c.destination]))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_example_applied_by_terraform_allows_exactly_the_domain_matrix(
+        example: Path, apply_example: Callable[..., Applied], moto_server: Any) -> None:
+    applied = apply_example(example)
+    system, checks = judged(example, applied, moto_server[1])
+    assert len(checks) >= len(system.servers) * (len(system.servers) - 1) * 2
+    assert against_domain(system, checks) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_replan_after_apply_is_quiet_but_for_motos_known_gap(
+        example: Path, apply_example: Callable[..., Applied]) -> None:
+    applied = apply_example(example)
+    assert applied.drift == []
+    # moto drops the description of a rule that references a group, so the provider plans to
+    # set it again: exactly those rules, and only their description (replan_changes checks it).
+    referencing = {r["address"] for r in _planned(applied.plan)
+                   if r["type"].startswith("aws_vpc_security_group_")
+                   and (r["values"].get("referenced_security_group_id") is not None
+                        or "referenced_security_group_id" in _after_unknown(applied.plan,
+                                                                            r["address"]))}
+    assert set(applied.moto_gaps) == referencing
+
+
+def _planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    from generator.verify.terraform_proof import state_resources  # noqa: PLC0415
+
+    return list(state_resources(plan))
+
+
+def _after_unknown(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    for change in plan["resource_changes"]:
+        if change["address"] == address:
+            return dict(change["change"].get("after_unknown") or {})
+    return {}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_first_plan_creates_every_module_resource_and_nothing_else(
+        example: Path, apply_example: Callable[..., Applied]) -> None:
+    applied = apply_example(example)
+    system = load_topology(example)
+    module_tf = ROOT / "modules" / system.name / "aws" / "main.tf"
+    declared = {f"module.geo_scada_firewall.{rtype}.{name}"
+                for block in parse_hcl(module_tf)["resource"]
+                for rtype, named in block.items() for name in named}
+    changes = applied.plan["resource_changes"]
+    assert {c["change"]["actions"][0] for c in changes} == {"create"}
+    # attachments are for_each over each server's interfaces: one instance per ENI
+    created = {c["address"].split("[")[0] for c in changes}
+    assert created == declared
+    attachments = [c for c in changes if c["type"] == "aws_network_interface_sg_attachment"]
+    assert len(attachments) == sum(len(v) for v in applied.landscape.interfaces.values())
+    assert applied.plan["format_version"].startswith("1.")
+
+
+def test_launch_groups_stay_beside_the_modules_groups(
+        apply_example: Callable[..., Applied], moto_server: Any) -> None:
+    applied = apply_example(DMZ_EXAMPLE)
+    system = load_topology(DMZ_EXAMPLE)
+    state = read_effective(moto_server[1], system, applied.landscape.interfaces)
+    for server in system.servers:
+        groups = state.groups_of[server.name]
+        assert applied.landscape.launch_groups[server.name] in groups
+        assert len(groups) == 2, (server.name, groups)  # launch group + its role group
+
+
+def _maintenance_group(landscape: Landscape) -> dict[str, str]:
+    """A hand-made group in the root configuration: TCP 5481 from every CIDR of the VPC,
+    attached to the Main's interface (a vendor's "temporary" maintenance access)."""
+    rules = "\n".join(f'''
+resource "aws_vpc_security_group_ingress_rule" "maintenance_{i}" {{
+  security_group_id = aws_security_group.maintenance.id
+  cidr_ipv4         = "{cidr}"
+  ip_protocol       = "tcp"
+  from_port         = 5481
+  to_port           = 5481
+}}
+''' for i, cidr in enumerate(landscape.cidrs))
+    main_eni = landscape.interfaces["scada-a"][0]
+    return {"maintenance.tf": f'''
+resource "aws_security_group" "maintenance" {{
+  name        = "vendor-maintenance"
+  description = "vendor maintenance access"
+  vpc_id      = var.vpc_id
+}}
+{rules}
+resource "aws_network_interface_sg_attachment" "maintenance_on_main" {{
+  network_interface_id = "{main_eni}"
+  security_group_id    = aws_security_group.maintenance.id
+}}
+'''}
+
+
+def test_a_permissive_group_on_the_mains_interface_lets_the_dmz_standby_in_and_is_named(
+        apply_example: Callable[..., Applied], moto_server: Any) -> None:
+    applied = apply_example(DMZ_EXAMPLE, _maintenance_group, tag="-maintenance")
+    system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
+    assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481")]
+    (wrong,) = [c for c in checks if not c.ok]
+    assert "aws_security_group.maintenance" in wrong.because
+
+
+def _root_rule_dmz_to_redundant(_: Landscape) -> dict[str, str]:
+    return {"dmz_rule.tf": '''
+resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
+  security_group_id            = module.geo_scada_firewall.security_group_ids["redundant"]
+  referenced_security_group_id = module.geo_scada_firewall.security_group_ids["dmz_permanent_standby"]
+  ip_protocol                  = "tcp"
+  from_port                    = 5481
+  to_port                      = 5481
+}
+'''}
+
+
+def test_a_root_rule_from_the_dmz_group_to_the_redundant_group_is_caught_and_named(
+        apply_example: Callable[..., Applied], moto_server: Any) -> None:
+    applied = apply_example(DMZ_EXAMPLE, _root_rule_dmz_to_redundant, tag="-dmzrule")
+    system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
+    assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481"),
+                                              ("scada-dmz", "scada-b", "TCP 5481")]
+    assert all("aws_vpc_security_group_ingress_rule.redundant_from_dmz in "
+               "module.geo_scada_firewall.aws_security_group.redundant" in c.because
+               for c in checks if not c.ok)
+
+
+def test_labels_name_terraform_addresses_for_every_rule(
+        apply_example: Callable[..., Applied], terraform: Any) -> None:
+    applied = apply_example(DMZ_EXAMPLE)
+    labels = state_labels(applied.state)  # read from the state file
+    assert labels == state_labels(terraform.show(applied.root))  # as `show -json` has it
+    rules = [a for a in labels.values() if "_rule." in a]
+    groups = [a for a in labels.values() if ".aws_security_group." in a]
+    assert len(rules) == 16
+    assert len(groups) == 3
+
+
+def test_every_aws_module_validates_with_the_real_provider(terraform: Any,
+                                                           tmp_path: Path) -> None:
+    folders = sorted((ROOT / "modules").glob("*/aws"))
+    assert len(folders) == len(EXAMPLES)
+    copies = [tmp_path / f.parent.name for f in folders]
+    for folder, copy in zip(folders, copies, strict=True):
+        shutil.copytree(folder, copy)
+
+    def validate(copy: Path) -> dict[str, Any]:
+        terraform.init(copy)
+        return dict(terraform.validate(copy))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two providers at a time
+        results = dict(zip(copies, pool.map(validate, copies), strict=True))
+    assert {c.name: r["valid"] for c, r in results.items()} == {c.name: True for c in copies}
+    assert all(r["warning_count"] == 0 for r in results.values()), results
+
+
+def test_validate_catches_an_attribute_the_provider_does_not_have(terraform: Any,
+                                                                  tmp_path: Path) -> None:
+    """The mutation for the test above: validation is not a formality."""
+    copy = tmp_path / "module"
+    shutil.copytree(ROOT / "modules" / "pump-station" / "aws", copy)
+    tf = copy / "main.tf"
+    tf.write_text(tf.read_text().replace("ip_protocol ", "ip_protocols", 1))
+    terraform.init(copy)
+    result = terraform.validate(copy)
+    assert result["valid"] is False
+    assert any("ip_protocols" in d.get("summary", "") + d.get("detail", "")
+               for d in result["diagnostics"])
+
+
+# `scadafw verify --terraform`, as a user runs it
+
+
+def test_verify_terraform_passes_on_an_example() -> None:
+    need_terraform()
+    result = run_cli("verify", ROOT / "examples" / "hot-standby.yaml", "--terraform")
+    assert result.code == 0, result.out + result.err
+    assert "pump-station / aws" in result.out
+    assert "moto's known gap" in result.out
+
+
+def test_verify_terraform_fails_on_a_module_that_lets_the_dmz_standby_in(
+        tmp_path: Path) -> None:
+    need_terraform()
+    modules = tmp_path / "modules"
+    shutil.copytree(ROOT / "modules" / "plant-north", modules / "plant-north")
+    tf = modules / "plant-north" / "aws" / "main.tf"
+    tf.write_text(tf.read_text() + '''
+resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz_tcp" {
+  security_group_id            = aws_security_group.redundant.id
+  referenced_security_group_id = aws_security_group.dmz_permanent_standby.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5481
+  to_port                      = 5481
+}
+''')
+    result = run_cli("verify", DMZ_EXAMPLE, "--modules", modules, "--terraform", "--format",
+                     "json")
+    assert result.code == 1, result.err
+    import json  # noqa: PLC0415
+
+    report = json.loads(result.out)
+    aws = next(r for r in report["results"] if r["target"] == "aws")
+    wrong = {(f["source"], f["destination"], f["service"]) for f in aws["flows"] if not f["ok"]}
+    assert wrong == {("scada-dmz", "scada-a", "TCP 5481"), ("scada-dmz", "scada-b", "TCP 5481")}
+    assert all("module.scadafw.aws_vpc_security_group_ingress_rule.redundant_from_dmz_tcp"
+               in f["because"] for f in aws["flows"] if not f["ok"])
+    azure = next(r for r in report["results"] if r["target"] == "azure")
+    assert azure["ok"] is True
+
+
+def test_verify_terraform_without_terraform_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = run_cli("verify", DMZ_EXAMPLE, "--terraform")
+    assert result.code == 2
+    assert "--terraform needs `terraform` on PATH" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_effective_policy_sees_groups_scadafw_did_not_write(moto_server: Any) -> None:
+    """The shared evaluator on its own: a group added to an interface by hand counts."""
+    ec2 = moto_server[1]
+    system = load_topology(DMZ_EXAMPLE)
+    landscape = provision_servers(ec2, system)
+    state = read_effective(ec2, system, landscape.interfaces)
+    dmz, main = system.server("scada-dmz"), system.server("scada-a")
+    from generator.policy import Service  # noqa: PLC0415
+
+    assert not decide_aws(state, 5481, dmz, main, Service.SERVER_PORT).allowed
+    extra = ec2.create_security_group(GroupName="by-hand", Description="x",
+                                      VpcId=landscape.vpc_id)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=extra, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5481, "ToPort": 5481,
+        "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])
+    eni = landscape.interfaces["scada-a"][0]
+    ec2.modify_network_interface_attribute(
+        NetworkInterfaceId=eni, Groups=[landscape.launch_groups["scada-a"], extra])
+    state = read_effective(ec2, system, landscape.interfaces)
+    decision = decide_aws(state, 5481, dmz, main, Service.SERVER_PORT)
+    assert decision.allowed
+    assert "group by-hand" in decision.because
+
+
+# The pieces on their own, without Terraform
+
+
+def _change(address: str, before: dict[str, Any], after: dict[str, Any],
+            actions: tuple[str, ...] = ("update",),
+            rtype: str = "aws_vpc_security_group_ingress_rule") -> dict[str, Any]:
+    return {"address": address, "type": rtype,
+            "change": {"actions": list(actions), "before": before, "after": after}}
+
+
+def test_replan_changes_tells_motos_description_gap_from_real_drift() -> None:
+    from generator.verify.terraform_proof import replan_changes  # noqa: PLC0415
+
+    ref = {"referenced_security_group_id": "sg-1", "from_port": 5481}
+    plan = {"resource_changes": [
+        _change("gap", {**ref, "description": None}, {**ref, "description": "Geo SCADA"}),
+        _change("quiet", ref, ref, actions=("no-op",)),
+        _change("port", {**ref, "description": "d"}, {**ref, "description": "d",
+                                                      "from_port": 5482}),
+        _change("cidr", {"cidr_ipv4": "10.0.0.0/8", "description": None},
+                {"cidr_ipv4": "10.0.0.0/8", "description": "x"}),
+        _change("replaced", {**ref, "description": None}, {**ref, "description": "x"},
+                actions=("delete", "create")),
+        _change("group", {"description": None}, {"description": "x"},
+                rtype="aws_security_group"),
+    ]}
+    gaps, drift = replan_changes(plan)
+    assert gaps == ["gap"]
+    assert [d.split(":")[0] for d in drift] == ["port", "cidr", "replaced", "group"]
+    assert "port: update (from_port)" in drift
+
+
+def test_the_provider_mirror_is_found_where_the_variable_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.verify.terraform_cli import (  # noqa: PLC0415
+        cli_configuration,
+        find_provider_mirror,
+    )
+
+    monkeypatch.setenv("SCADAFW_PROVIDER_MIRROR", str(tmp_path))
+    assert find_provider_mirror() is None  # an empty folder is no mirror
+    binary = (tmp_path / "registry.terraform.io/hashicorp/aws/5.1.0/linux_amd64"
+              / "terraform-provider-aws_v5.1.0_x5")
+    binary.parent.mkdir(parents=True)
+    binary.write_bytes(b"")
+    assert find_provider_mirror() == tmp_path
+    config = cli_configuration(tmp_path, tmp_path / "cache")
+    assert f'path    = "{tmp_path}"' in config
+    assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in config
