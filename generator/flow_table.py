@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 from generator.model import RoleGroup, Server, System
+from generator.peer_policy import peer_flows
 from generator.policy import Flow, Service, applicable_services, flows_for, server_allows
 
 FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot")
@@ -63,8 +64,28 @@ def server_flows(system: System) -> list[ServerFlow]:
     return sorted(rows, key=lambda r: (r.source.name, r.destination.name, r.service.index))
 
 
+def peer_rows(system: System) -> list[dict[str, str]]:
+    """Version 2: one row per server and flow with a client, monitor host or outstation."""
+    rows = []
+    for flow in peer_flows(system):
+        peer = {"name": flow.peer, "group": flow.kind,
+                "addresses": " ".join(str(n) for n in flow.networks)}
+        for server in system.members(flow.group):
+            here = {"name": server.name, "group": server.group.value,
+                    "addresses": " ".join(str(a) for a in server.addresses)}
+            src, dst = (peer, here) if flow.inbound else (here, peer)
+            rows.append({
+                "source": src["name"], "source_group": src["group"],
+                "source_addresses": src["addresses"], "destination": dst["name"],
+                "destination_group": dst["group"], "destination_addresses": dst["addresses"],
+                "protocol": flow.protocol, "port": flow.port_text(),
+                "purpose": flow.purpose.short,
+            })
+    return sorted(rows, key=lambda r: (r["source"], r["destination"], r["protocol"], r["port"]))
+
+
 def as_rows(system: System) -> list[dict[str, str]]:
-    return [f.row(system.port) for f in server_flows(system)]
+    return [f.row(system.port) for f in server_flows(system)] + peer_rows(system)
 
 
 def _table(system: System) -> str:
@@ -102,6 +123,9 @@ def _edges(system: System) -> dict[tuple[str, str], list[str]]:
     for f in server_flows(system):
         edges.setdefault((f.source.name, f.destination.name), []).append(
             f.service.label(system.port))
+    for r in peer_rows(system):
+        edges.setdefault((r["source"], r["destination"]), []).append(
+            f"{r['protocol'].upper()} {r['port']}")
     return edges
 
 
@@ -120,13 +144,19 @@ def mermaid_groups(system: System) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _node(name: str) -> str:
+    """A Mermaid node id (peer names never equal a server's: the topology refuses that)."""
+    return name.replace("-", "_")
+
+
 def _mermaid(system: System) -> str:
     lines = ["flowchart LR"]
     for s in system.servers:
         lines.append(f'  {s.ident}["{s.name}<br/>{s.group.value}"]')
+    for flow in sorted({(f.peer, f.kind) for f in peer_flows(system)}):
+        lines.append(f'  {_node(flow[0])}(["{flow[0]}<br/>{flow[1]}"])')
     for (src, dst), services in _edges(system).items():
-        lines.append(f'  {src.replace("-", "_")} -- "{", ".join(services)}" --> '
-                     f'{dst.replace("-", "_")}')
+        lines.append(f'  {_node(src)} -- "{", ".join(services)}" --> {_node(dst)}')
     return "\n".join(lines) + "\n"
 
 

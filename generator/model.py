@@ -55,6 +55,39 @@ class Target(Enum):
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+DEFAULT_WEB_PORTS = (443,)  # DOMAIN.md: HTTPS to the IIS reverse proxy (2022 help)
+DEFAULT_ADVISE_PORTS = (5500, 5509)  # DOMAIN.md: a client's Sockets range, 5500-5509 by default
+
+
+class ClientService(Enum):
+    """What a client uses (DOMAIN.md, "Beyond the server pair")."""
+
+    VIEWX = "viewx"  # ViewX, client tools, ODBC, COM/.NET API, OPC DA: the server port
+    WEB = "web"  # web clients, web API, mimic scripts: the web ports (IIS)
+    ADVISE = "advise"  # legacy "server advise" callbacks, server -> client: the advise ports
+
+
+@dataclass(frozen=True, order=True)
+class Client:
+    """Client hosts (networks or host addresses) and what they use on which role groups."""
+
+    name: str
+    sources: tuple[Network, ...]
+    services: tuple[ClientService, ...]
+    connects_to: tuple[RoleGroup, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Outstation:
+    """Field devices reached by the drivers of the Main (so of every redundant server)."""
+
+    name: str
+    addresses: tuple[Network, ...]
+    protocol: str  # "tcp" | "udp"
+    ports: tuple[int, ...]
+    listen_ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -62,6 +95,7 @@ class Server:
     name: str
     role: Role
     addresses: tuple[Address, ...] = ()
+    icmp_monitors: tuple[Address, ...] = ()  # version 2: hosts this server pings
 
     @property
     def group(self) -> RoleGroup:
@@ -86,6 +120,11 @@ class System:
     targets: tuple[Target, ...]
     servers: tuple[Server, ...]
     source: str = ""  # the topology file's name, for the "generated from" headers
+    version: int = 1
+    web_ports: tuple[int, ...] = DEFAULT_WEB_PORTS
+    advise_ports: tuple[int, int] = DEFAULT_ADVISE_PORTS  # first and last port of the range
+    clients: tuple[Client, ...] = ()
+    outstations: tuple[Outstation, ...] = ()
 
     def members(self, group: RoleGroup) -> tuple[Server, ...]:
         return tuple(s for s in self.servers if ROLE_GROUP[s.role] is group)

@@ -2,7 +2,7 @@
 
 `generate` refuses a topology whose rules would exceed one; `flows --format json` reports the
 headroom. With rules written per role group, version-1 topologies stay far below every quota;
-the check guards what later versions (clients, monitors) will add.
+the check guards what version 2 adds (a rule per client network and port).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from generator.errors import Problem, TopologyError
 from generator.model import System, Target
 from generator.targets.aws import aws_rules
+from generator.targets.aws_peers import aws_peer_rules
 from generator.targets.azure import nsg_rules
+from generator.targets.azure_peers import peer_nsg_rules
 
 AWS_RULES_PER_GROUP_AND_DIRECTION = 60  # default quota, IPv4 and IPv6 counted separately
 AZURE_RULES_PER_NSG = 1000
@@ -39,17 +41,28 @@ def usage(system: System) -> list[Usage]:
     found: list[Usage] = []
     if Target.AWS in system.targets:
         rules = aws_rules(system)
+        peers = aws_peer_rules(system)
+        # a group reference counts against the IPv4 and the IPv6 quota alike, a CIDR against
+        # its own family's
+        families = ((4, 6),) if not peers else ((4,), (6,))
         for group in system.groups:
             for direction in ("ingress", "egress"):
-                # every rule references a group, which counts against IPv4 and IPv6 alike
-                used = sum(1 for r in rules if r.group is group and r.direction == direction)
-                found.append(Usage("aws", f"security group {system.name}-{group.slug} "
-                                          f"{direction} rules (IPv4 and IPv6 each)",
-                                   used, AWS_RULES_PER_GROUP_AND_DIRECTION))
+                refs = sum(1 for r in rules if r.group is group and r.direction == direction)
+                for family in families:
+                    used = refs + sum(1 for r in peers if r.group is group
+                                      and r.direction == direction
+                                      and r.network.version in family)
+                    label = ("IPv4 and IPv6 each" if len(family) == 2
+                             else f"IPv{family[0]}")
+                    found.append(Usage("aws", f"security group {system.name}-{group.slug} "
+                                              f"{direction} rules ({label})",
+                                       used, AWS_RULES_PER_GROUP_AND_DIRECTION))
     if Target.AZURE in system.targets:
         nsg = nsg_rules(system)
+        extra = peer_nsg_rules(system)
         for group in system.groups:
-            used = sum(1 for r in nsg if r.group is group)
+            used = sum(1 for r in nsg if r.group is group) + sum(
+                1 for r in extra if r.group is group)
             found.append(Usage("azure", f"NSG {system.name}-{group.slug}-nsg rules", used,
                                AZURE_RULES_PER_NSG))
         found.append(Usage("azure", "application security groups in one deny rule",
@@ -60,8 +73,10 @@ def usage(system: System) -> list[Usage]:
 def priorities(system: System) -> dict[str, list[int]]:
     """Azure priorities in use per NSG (both directions), for the headroom report."""
     used: dict[str, set[int]] = {}
-    for rule in nsg_rules(system):
-        used.setdefault(f"{system.name}-{rule.group.slug}-nsg", set()).add(rule.priority)
+    taken = [(r.group, r.priority) for r in nsg_rules(system)]
+    taken += [(r.group, r.priority) for r in peer_nsg_rules(system)]
+    for group, priority in taken:
+        used.setdefault(f"{system.name}-{group.slug}-nsg", set()).add(priority)
     return {name: sorted(values) for name, values in sorted(used.items())}
 
 

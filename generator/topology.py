@@ -1,4 +1,4 @@
-"""Topology file (version 1) -> System, reporting every problem at once as FILE:LINE:COL."""
+"""Topology file (versions 1 and 2) -> System, reporting every problem at once as FILE:LINE:COL."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import ipaddress
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from generator import topology_peers as peers
 from generator.errors import Problem, TopologyError
 from generator.model import DEFAULT_PORT, Address, Role, RoleGroup, Server, System, Target
 from generator.yaml_source import Spanned, load_spanned, type_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (1, 2)
 TOP_KEYS = ("version", "system", "port", "targets", "servers")
+V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations")
 SERVER_KEYS = ("name", "role", "addresses")
+V2_SERVER_KEYS = ("icmp_monitors",)
 MAX_STANDBYS = 2  # DOMAIN.md: a Triple Standby is a Main and two Standbys
 # DOMAIN.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
 # permanent standbys count as permanent standbys (inferred there); a standalone Main takes the
@@ -32,16 +36,24 @@ class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
+        self.version = 1
 
     def at(self, where: Spanned | tuple[int, int], message: str) -> None:
         line, col = (where.line, where.column) if isinstance(where, Spanned) else where
         self.problems.append(Problem(self.path, line, col, message))
 
-    def unknown_keys(self, mapping: Spanned, allowed: tuple[str, ...], what: str) -> None:
+    def unknown_keys(self, mapping: Spanned, allowed: tuple[str, ...], what: str,
+                     later: tuple[str, ...] = ()) -> None:
+        """Report keys not in `allowed`; a key of a later version (`later`) says so."""
         for key, mark in mapping.key_marks.items():
-            if key not in allowed:
-                hint = _did_you_mean(key, allowed)
-                self.at(mark, f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
+            if key in allowed:
+                continue
+            if key in later:
+                self.at(mark, f"'{key}' is a topology version 2 key: say `version: 2` at the "
+                              "top of the file to use it")
+                continue
+            hint = did_you_mean(key, allowed)
+            self.at(mark, f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
 
     def name(self, value: Spanned, field: str) -> str | None:
         if not isinstance(value.value, str):
@@ -58,7 +70,7 @@ class _Checker:
         return value.value
 
 
-def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+def did_you_mean(word: str, choices: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -70,21 +82,37 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
                       f"this one holds {doc.kind}")
         raise TopologyError(check.problems)
     top: dict[str, Spanned] = doc.value
-    check.unknown_keys(doc, TOP_KEYS, "the topology")
     for key in ("version", "system", "servers"):
         if key not in top:
             check.at(doc, f"missing required key '{key}'")
 
+    version = 1
     if "version" in top:
         v = top["version"]
         if type(v.value) is not int or v.value not in SUPPORTED_VERSIONS:
-            check.at(v, f"version must be 1 (the only version this scadafw reads), got {v.value!r}")
+            check.at(v, f"version must be 1 or 2 (the versions this scadafw reads), "
+                        f"got {v.value!r}")
+        else:
+            version = v.value
+    check.version = version
+    check.unknown_keys(doc, TOP_KEYS + V2_TOP_KEYS if version == 2 else TOP_KEYS,
+                       "the topology", V2_TOP_KEYS)
 
     system_name = check.name(top["system"], "system") if "system" in top else None
     port = _port(check, top.get("port"))
     targets = _targets(check, top.get("targets"))
     servers = _servers(check, top.get("servers"))
+    extra: dict[str, Any] = {}
+    if version == 2:
+        extra = {
+            "web_ports": peers.web_ports(check, top.get("web_ports"), port),
+            "advise_ports": peers.advise_range(check, top.get("advise_ports"), port),
+            "clients": peers.clients(check, top.get("clients")),
+            "outstations": peers.outstations(check, top.get("outstations"), port),
+        }
 
+    if version == 2 and servers is not None:
+        _distinct_peer_names(check, top, {s.name for s in servers})
     if check.problems or system_name is None or servers is None:
         raise TopologyError(check.problems)
     return System(
@@ -93,6 +121,8 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         targets=targets,
         servers=tuple(sorted(servers, key=lambda s: s.name)),
         source=source_name,
+        version=version,
+        **extra,
     )
 
 
@@ -120,7 +150,7 @@ def _targets(check: _Checker, value: Spanned | None) -> tuple[Target, ...]:
     for item in value.value:
         if not isinstance(item.value, str) or item.value not in allowed:
             shown = item.value if isinstance(item.value, str) else type_name(item.value)
-            hint = _did_you_mean(item.value, allowed) if isinstance(item.value, str) else ""
+            hint = did_you_mean(item.value, allowed) if isinstance(item.value, str) else ""
             check.at(item, f"unknown target {shown!r}{hint}; allowed: {', '.join(allowed)}")
         elif Target(item.value) in chosen:
             check.at(item, f"target '{item.value}' is listed twice")
@@ -158,7 +188,8 @@ def _servers(check: _Checker, value: Spanned | None) -> list[Server] | None:
 
 def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server | None:
     fields: dict[str, Spanned] = entry.value
-    check.unknown_keys(entry, SERVER_KEYS, "a server")
+    check.unknown_keys(entry, SERVER_KEYS + V2_SERVER_KEYS if check.version == 2 else SERVER_KEYS,
+                       "a server", V2_SERVER_KEYS)
     ok = True
     for key in ("name", "role"):
         if key not in fields:
@@ -172,12 +203,13 @@ def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server
         if isinstance(r.value, str) and r.value in allowed:
             role = Role(r.value)
         else:
-            hint = _did_you_mean(r.value, allowed) if isinstance(r.value, str) else ""
+            hint = did_you_mean(r.value, allowed) if isinstance(r.value, str) else ""
             check.at(r, f"unknown role {r.value!r}{hint}; allowed: {', '.join(allowed)}")
     addresses = _addresses(check, fields.get("addresses"), seen)
+    monitors = peers.icmp_monitors(check, fields.get("icmp_monitors"))
     if not ok or name is None or role is None or addresses is None:
         return None
-    return Server(name=name, role=role, addresses=addresses)
+    return Server(name=name, role=role, addresses=addresses, icmp_monitors=monitors)
 
 
 def _addresses(
@@ -248,3 +280,21 @@ def _role_counts(
         check.at(extra, f"at most {limit} permanent standbys (DMZ ones included) are allowed "
                         f"with {redundant} redundant server(s); this is number "
                         f"{permanent.index(extra) + 1}")
+
+
+def _distinct_peer_names(check: _Checker, top: dict[str, Spanned], servers: set[str]) -> None:
+    """Clients, outstations and servers are named apart, so every listing tells them apart."""
+    seen: dict[str, str] = dict.fromkeys(servers, "a server")
+    seen[peers.MONITORS_NAME] = "the name of the ICMP monitor hosts"
+    for key, what in (("clients", "a client"), ("outstations", "an outstation")):
+        entries = top.get(key)
+        if entries is None or not isinstance(entries.value, list):
+            continue
+        for entry in entries.value:
+            name = entry.value.get("name") if isinstance(entry.value, dict) else None
+            if name is None or not isinstance(name.value, str):
+                continue
+            if name.value in seen and seen[name.value] != what:
+                check.at(name, f"'{name.value}' is already {seen[name.value]}: name "
+                               f"{what.split()[-1]}s apart from servers and each other")
+            seen.setdefault(name.value, what)

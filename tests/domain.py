@@ -29,3 +29,54 @@ for _a in ROLES:
 def domain_allows(src_role: str, dst_role: str) -> bool:
     """Whether DOMAIN.md allows the server port and ICMP echo from src to dst."""
     return _MATRIX[(src_role, dst_role)]
+
+
+# DOMAIN.md "Beyond the server pair", transcribed from the raw topology document (a dict as
+# YAML reads it), independently of generator/peer_policy.py. "inbound": the peer opens the
+# connection to the server; otherwise the server opens it (or sends the echo) to the peer.
+GROUP_OF = {"main": "redundant", "standby": "redundant", PERMANENT: PERMANENT, DMZ: DMZ}
+
+
+def _within(address: str, networks: list[str]) -> bool:
+    import ipaddress  # noqa: PLC0415
+
+    host = ipaddress.ip_address(address)
+    return any(host.version == (net := ipaddress.ip_network(n)).version and host in net
+               for n in networks)
+
+
+def peer_allows(doc: dict, server: str, address: str, protocol: str, port: int,
+                inbound: bool) -> bool:
+    servers = {s["name"]: s for s in doc["servers"]}
+    group = GROUP_OF[servers[server]["role"]]
+    server_port = doc.get("port", 5481)
+    web = doc.get("web_ports", [443])
+    advise = str(doc.get("advise_ports", "5500-5509")).split("-")
+    low, high = int(advise[0]), int(advise[-1])
+    for client in doc.get("clients", []):
+        if not _within(address, client["sources"]):
+            continue
+        if group not in client.get("connects_to", ["redundant"]):
+            continue
+        services = client["services"]
+        if inbound and protocol == "tcp" and (
+                ("viewx" in services and port == server_port)
+                or ("web" in services and port in web)):
+            return True
+        if not inbound and protocol == "tcp" and "advise" in services and low <= port <= high:
+            return True
+    if not inbound and protocol in ("icmp", "icmpv6"):
+        # a server pings its own monitor hosts; any server of its role group may take its role
+        mates = [s for s in doc["servers"] if GROUP_OF[s["role"]] == group]
+        if any(address in s.get("icmp_monitors", []) for s in mates):
+            return True
+    for station in doc.get("outstations", []):
+        if group != "redundant" or not _within(address, station["addresses"]):
+            continue
+        if protocol != station["protocol"]:
+            continue
+        if inbound and port in station.get("listen_ports", []):
+            return True
+        if not inbound and port in station["ports"]:
+            return True
+    return False

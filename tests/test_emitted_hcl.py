@@ -13,7 +13,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from tests.conftest import HCL_OPTIONS, ROOT, parse_hcl, resources
+from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, parse_hcl, resources
 
 SCHEMAS = ROOT / "tests" / "data" / "provider-schemas"
 MODULES = sorted(p for p in (ROOT / "modules").glob("*/*") if p.is_dir())
@@ -41,7 +41,7 @@ def module_resources(folder: Path) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_modules_exist_for_every_example() -> None:
-    assert len(MODULES) == 6  # three examples, aws and azure each
+    assert len(MODULES) == 2 * len(EXAMPLES)  # every example, aws and azure each
 
 
 @pytest.mark.parametrize("folder", MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")

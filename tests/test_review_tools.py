@@ -207,11 +207,19 @@ def test_schema_accepts_every_example(example: Path) -> None:
     {"servers": [{"name": "a", "role": "boss"}]},
     {"servers": [{"name": "a", "role": "main"}, {"name": "b", "role": "main"}]},
     {"servers": [{"name": "a", "role": "standby"}]},
-    {"port": 0}, {"port": 65536}, {"port": "5481"}, {"version": 2}, {"system": "Bad"},
+    {"port": 0}, {"port": 65536}, {"port": "5481"}, {"version": 3}, {"system": "Bad"},
+    {"clients": [{"name": "c", "sources": ["10.0.0.0/24"], "services": ["viewx"]}]},
+    {"version": 2, "clients": [{"name": "c", "sources": ["10.0.0.0/24"],
+                                "services": ["opcua"]}]},
+    {"version": 2, "outstations": [{"name": "o", "addresses": ["10.0.0.0/24"],
+                                    "protocol": "icmp", "ports": [1]}]},
+    {"version": 2, "servers": [{"name": "a", "role": "main",
+                                "icmp_monitors": [f"10.0.0.{i}" for i in range(7)]}]},
     {"targets": ["gcp"]},
     {"servers": [{"name": "a", "role": "main", "addresses": ["10.0.0.0/8"]}]},
 ], ids=lambda c: json.dumps(c)[:40])
 def test_schema_rejects_what_the_loader_rejects(change: dict[str, object]) -> None:
+    """One schema for both versions: version-2 keys only with `version: 2`."""
     doc = {"version": 1, "system": "plant-x", "servers": [{"name": "a", "role": "main"}],
            **change}
     with pytest.raises(jsonschema.ValidationError):

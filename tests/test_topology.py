@@ -53,7 +53,7 @@ servers:
 
 # (topology text, (line, message fragment)): one problem each, at a known line.
 BAD = {
-    "version-2": (BASE.replace("version: 1", "version: 2"), (1, "version must be 1")),
+    "version-3": (BASE.replace("version: 1", "version: 3"), (1, "version must be 1 or 2")),
     "version-bool": (BASE.replace("version: 1", "version: true"), (1, "version must be 1")),
     "system-upper": (BASE.replace("plant-x", "Plant-X"), (2, "system 'Plant-X' must match")),
     "system-long": (BASE.replace("plant-x", "p" * 41), (2, "must match")),

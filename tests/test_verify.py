@@ -54,7 +54,8 @@ def test_every_example_verifies() -> None:
     report = json.loads(result.out)
     assert report["ok"] is True
     assert {(r["system"], r["target"]) for r in report["results"]} == {
-        (s, t) for s in ("plant-north", "pump-station", "grid-control") for t in ("aws", "azure")}
+        (s, t) for s in ("plant-north", "pump-station", "grid-control", "water-west")
+        for t in ("aws", "azure")}
     assert all(r["mismatches"] == 0 and r["checks"] > 0 for r in report["results"])
 
 

@@ -1,4 +1,4 @@
-"""`scadafw schema`: the JSON Schema of the topology file (version 1), for editors and CI."""
+"""`scadafw schema`: the JSON Schema of the topology file (versions 1 and 2), for editors and CI."""
 
 from __future__ import annotations
 
@@ -7,57 +7,102 @@ import json
 import sys
 from typing import Any
 
-from generator.model import Role, Target
+from generator.model import ClientService, Role, RoleGroup, Target
 from generator.topology import MAX_STANDBYS, NAME_PATTERN
 
 SCHEMA_ID = "https://scadafw.invalid/schema/topology.schema.json"
 
 
-def topology_schema() -> dict[str, Any]:
-    """What a JSON Schema can say of the loader's rules: keys, types, patterns, ranges, enums.
-    Counting roles (one main, two standbys at most) and uniqueness of names stay the loader's."""
+def _network() -> dict[str, Any]:
+    return {"type": "string", "pattern": r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$",
+            "description": "A network (CIDR) or a host address, no wider than /8 (IPv4) or "
+                           "/32 (IPv6)."}
+
+
+def _ports(description: str) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "description": description}
+
+
+def _version(version: int) -> dict[str, Any]:
+    """The schema of one file version: version 2 is version 1 plus its own keys."""
     name = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$"}
+    address = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+    server: dict[str, Any] = {
+        "name": {**name, "description": "Unique within the system."},
+        "role": {"enum": [r.value for r in Role]},
+        "addresses": {"type": "array", "uniqueItems": True, "items": address,
+                      "description": "Host addresses, one per redundancy link."},
+    }
+    top: dict[str, Any] = {
+        "version": {"const": version, "description": "File format version."},
+        "system": {**name, "description": "Prefixes every cloud resource name."},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5481,
+                 "description": "The system's server port."},
+        "targets": {
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"enum": [t.value for t in Target]},
+            "description": "Which module flavours to emit (default: all).",
+        },
+    }
+    if version == 2:
+        server["icmp_monitors"] = {"type": "array", "uniqueItems": True, "maxItems": 6,
+                                   "items": address,
+                                   "description": "Hosts this server pings (ICMP monitor)."}
+        top["web_ports"] = _ports("IIS ports for web clients (default [443]).")
+        top["advise_ports"] = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
+                                         {"type": "string", "pattern": r"^[0-9]+-[0-9]+$"}],
+                               "default": "5500-5509",
+                               "description": "Server advise callback ports: \"A-B\" or one."}
+        top["clients"] = {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["name", "sources", "services"],
+            "properties": {
+                "name": name,
+                "sources": {"type": "array", "minItems": 1, "uniqueItems": True,
+                            "items": _network()},
+                "services": {"type": "array", "minItems": 1, "uniqueItems": True,
+                             "items": {"enum": [c.value for c in ClientService]}},
+                "connects_to": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                "items": {"enum": [g.value for g in RoleGroup]},
+                                "default": ["redundant"]},
+            }}}
+        top["outstations"] = {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["name", "addresses", "protocol", "ports"],
+            "properties": {
+                "name": name,
+                "addresses": {"type": "array", "minItems": 1, "uniqueItems": True,
+                              "items": _network()},
+                "protocol": {"enum": ["tcp", "udp"]},
+                "ports": _ports("Outstation ports the redundant servers connect to."),
+                "listen_ports": _ports("Channel listen ports outstations connect in on."),
+            }}}
+    top["servers"] = {
+        "type": "array", "minItems": 1, "maxItems": 1 + MAX_STANDBYS + 4,
+        "items": {"type": "object", "additionalProperties": False,
+                  "required": ["name", "role"], "properties": server},
+        "contains": {"type": "object", "properties": {"role": {"const": "main"}},
+                     "required": ["role"]},
+        "minContains": 1,
+        "maxContains": 1,
+    }
+    return {"type": "object", "additionalProperties": False,
+            "required": ["version", "system", "servers"], "properties": top}
+
+
+def topology_schema() -> dict[str, Any]:
+    """What a JSON Schema can say of the loader's rules: keys, types, patterns, ranges, enums,
+    for both file versions. Counting roles, uniqueness of names, network widths and port
+    collisions stay the loader's."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "scadafw topology (version 1)",
-        "description": "Servers of one Geo SCADA Expert system and their redundancy roles.",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["version", "system", "servers"],
-        "properties": {
-            "version": {"const": 1, "description": "File format version."},
-            "system": {**name, "description": "Prefixes every cloud resource name."},
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5481,
-                     "description": "The system's server port."},
-            "targets": {
-                "type": "array", "minItems": 1, "uniqueItems": True,
-                "items": {"enum": [t.value for t in Target]},
-                "description": "Which module flavours to emit (default: all).",
-            },
-            "servers": {
-                "type": "array", "minItems": 1, "maxItems": 1 + MAX_STANDBYS + 4,
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["name", "role"],
-                    "properties": {
-                        "name": {**name, "description": "Unique within the system."},
-                        "role": {"enum": [r.value for r in Role]},
-                        "addresses": {
-                            "type": "array", "uniqueItems": True,
-                            "items": {"type": "string", "anyOf": [{"format": "ipv4"},
-                                                                  {"format": "ipv6"}]},
-                            "description": "Host addresses, one per redundancy link.",
-                        },
-                    },
-                },
-                "contains": {"type": "object", "properties": {"role": {"const": "main"}},
-                             "required": ["role"]},
-                "minContains": 1,
-                "maxContains": 1,
-            },
-        },
+        "title": "scadafw topology (versions 1 and 2)",
+        "description": "Servers of one Geo SCADA Expert system, their redundancy roles and "
+                       "(version 2) the clients, monitors and outstations they talk to.",
+        "oneOf": [_version(1), _version(2)],
     }
 
 

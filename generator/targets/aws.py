@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from generator.model import RoleGroup, System
 from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Flow, Service, flows_for
+from generator.targets.aws_peers import aws_peer_rules
 from generator.targets.module import ModuleFiles, render_module
 
 # The lowest hashicorp/aws release with every resource and attribute the modules use:
@@ -81,6 +82,7 @@ def render_aws(system: System) -> ModuleFiles:
     return render_module("aws", system, {
         "rules": rules,
         "rules_by_flow": rules_by_flow,
+        "peer_rules": aws_peer_rules(system),
         "flows": flows_for(system),
         "provider_min": AWS_PROVIDER_MIN,
     })

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from generator.model import RoleGroup, System
 from generator.policy import Flow, Service, flows_for
+from generator.targets.azure_peers import peer_nsg_rules, rule_body
 from generator.targets.module import ModuleFiles, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
@@ -37,6 +38,7 @@ class NsgRule:
     priority: int
     description: str
     peer: RoleGroup | None = None  # the other end of an allow rule
+    to_anywhere: bool = False  # an outbound deny to `*` (the DMZ standby, version 2)
 
     @property
     def name(self) -> str:
@@ -84,15 +86,20 @@ def nsg_rules(system: System) -> tuple[NsgRule, ...]:
             label = service.label(system.port)
             rules.append(NsgRule(group, "Inbound", "Deny", service, deny_priority(service),
                                  f"Geo SCADA: deny {label} from anything not allowed above"))
+            # version 2: the DMZ standby opens nothing, to the system's servers or elsewhere
+            anywhere = system.version == 2 and group is RoleGroup.DMZ_PERMANENT_STANDBY
+            target = "anything" if anywhere else f"servers of {system.name}"
             rules.append(NsgRule(group, "Outbound", "Deny", service, deny_priority(service),
-                                 f"Geo SCADA: deny {label} to servers of {system.name} "
-                                 "not allowed above"))
+                                 f"Geo SCADA: deny {label} to {target} not allowed above",
+                                 to_anywhere=anywhere))
     return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
 
 
 def render_azure(system: System) -> ModuleFiles:
     return render_module("azure", system, {
         "rules": nsg_rules(system),
+        "peer_rules": peer_nsg_rules(system),
+        "peer_body": rule_body,
         "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
         "priority_of": allow_priority,
         "provider_min": AZURERM_PROVIDER_MIN,

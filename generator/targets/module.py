@@ -16,6 +16,7 @@ import jinja2
 from generator.flow_table import mermaid_groups
 from generator.hcl import HclText, hcl_comment, hcl_identifier, hcl_label, hcl_string
 from generator.model import RoleGroup, System
+from generator.peer_policy import peer_flows
 
 ModuleFiles = dict[str, str]  # file name -> text
 
@@ -122,6 +123,7 @@ def render_module(target: str, system: System, context: dict[str, Any]) -> Modul
         "groups": system.groups,
         "servers_by_group": {g: system.members(g) for g in system.groups},
         "terraform_min": TERRAFORM_MIN,
+        "peer_flows": peer_flows(system),
         **context,
     }
     files: ModuleFiles = {}

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.model import Address, Server, System
-from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Service
-from generator.verify.reachability import Decision
+from generator.policy import Service
+from generator.verify.reachability import Decision, Endpoint, Traffic
 
 _PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "icmpv6", "all": "-1"}
 
@@ -138,66 +138,74 @@ def _read_groups(ec2: Any, group_ids: list[str], state: AwsState) -> None:
                 state.prefix_lists[plid] = [e["Cidr"] for e in entries]
 
 
-def _service_matches(rule: dict[str, Any], service: Service, port: int) -> bool:
+def _traffic_matches(rule: dict[str, Any], traffic: Traffic) -> bool:
     protocol = normalize_protocol(rule.get("IpProtocol", ""))
     low, high = int(rule.get("FromPort", -1)), int(rule.get("ToPort", -1))
     if protocol == "-1":
         return True
-    if service is Service.SERVER_PORT:
-        return protocol == "tcp" and low <= port <= high
-    wanted = ("icmp", ICMP_ECHO_REQUEST) if service is Service.ICMP_ECHO else (
-        "icmpv6", ICMPV6_ECHO_REQUEST)
-    return protocol == wanted[0] and low in (-1, wanted[1]) and high in (-1, 0)
-
-
-def _cidr_holds(cidr: str, service: Service, addresses: list[Address]) -> bool:
-    network = ipaddress.ip_network(cidr, strict=False)
-    if service is Service.ICMP_ECHO and network.version != 4:
+    if protocol != traffic.protocol:
         return False
-    if service is Service.ICMPV6_ECHO and network.version != 6:
+    if traffic.protocol in ("tcp", "udp"):
+        return low <= traffic.port <= high or (low == -1 and high == -1)
+    # ICMP: FromPort is the type, ToPort the code; -1 is any. An echo request has code 0.
+    return low in (-1, traffic.port) and high in (-1, 0)
+
+
+def _cidr_holds(cidr: str, traffic: Traffic, addresses: Sequence[Address]) -> bool:
+    network = ipaddress.ip_network(cidr, strict=False)
+    if traffic.protocol == "icmp" and network.version != 4:
+        return False
+    if traffic.protocol == "icmpv6" and network.version != 6:
         return False
     return any(a.version == network.version and a in network for a in addresses)
 
 
-def _peer_matches(state: AwsState, rule: dict[str, Any], service: Service,
-                  peer: Server) -> bool:
+def _peer_matches(state: AwsState, rule: dict[str, Any], traffic: Traffic,
+                  peer: Endpoint) -> bool:
+    addresses = state.addresses_of.get(peer.name, list(peer.addresses)) if peer.server \
+        else list(peer.addresses)
     referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
     if referenced:
-        return referenced in state.groups_of.get(peer.name, [])
-    addresses = state.addresses_of.get(peer.name, [])
+        return peer.server is not None and referenced in state.groups_of.get(peer.name, [])
     for key in ("CidrIpv4", "CidrIpv6"):
         if rule.get(key):
-            return _cidr_holds(rule[key], service, addresses)
+            return _cidr_holds(rule[key], traffic, addresses)
     plid = rule.get("PrefixListId")
     if plid:
-        return any(_cidr_holds(c, service, addresses) for c in state.prefix_lists.get(plid, []))
+        return any(_cidr_holds(c, traffic, addresses) for c in state.prefix_lists.get(plid, []))
     return False
 
 
-def allowing_rules(state: AwsState, port: int, server: Server, peer: Server,
-                   service: Service, egress: bool) -> list[str]:
-    """Labels of the rules on `server`'s groups that let `service` out to (egress) or in from
+def allowing_rules(state: AwsState, server: Endpoint, peer: Endpoint, traffic: Traffic,
+                   egress: bool) -> list[str]:
+    """Labels of the rules on `server`'s groups that let `traffic` out to (egress) or in from
     `peer`, sorted."""
     found = set()
     for gid in state.groups_of.get(server.name, []):
         for rule in state.rules_of.get(gid, []):
-            if bool(rule.get("IsEgress")) is egress and _service_matches(rule, service, port) \
-                    and _peer_matches(state, rule, service, peer):
+            if bool(rule.get("IsEgress")) is egress and _traffic_matches(rule, traffic) \
+                    and _peer_matches(state, rule, traffic, peer):
                 found.add(state.rule_label(rule))
     return sorted(found)
 
 
-def decide_aws(state: AwsState, port: int, src: Server, dst: Server,
-               service: Service) -> Decision:
+def decide_traffic(state: AwsState, src: Endpoint, dst: Endpoint, traffic: Traffic) -> Decision:
     """Allowed when some group of the source lets it out and some group of the destination
-    lets it in."""
-    out = allowing_rules(state, port, src, dst, service, egress=True)
-    into = allowing_rules(state, port, dst, src, service, egress=False)
+    lets it in; a host outside the system has no group of ours, so only the server's side is
+    judged."""
+    out = allowing_rules(state, src, dst, traffic, egress=True) if src.server else [""]
+    into = allowing_rules(state, dst, src, traffic, egress=False) if dst.server else [""]
     if out and into:
-        return Decision(True, f"{out[0]} + {into[0]}")
+        return Decision(True, " + ".join(x for x in (out[0], into[0]) if x))
     missing = []
     if not out:
         missing.append(f"no egress rule on {src.name}'s groups")
     if not into:
         missing.append(f"no ingress rule on {dst.name}'s groups")
     return Decision(False, " and ".join(missing))
+
+
+def decide_aws(state: AwsState, port: int, src: Server, dst: Server,
+               service: Service) -> Decision:
+    """One server pair and service (the server-to-server matrix)."""
+    return decide_traffic(state, Endpoint.of(src), Endpoint.of(dst), Traffic.of(service, port))

@@ -38,7 +38,7 @@ from azure.mgmt.network.models import (
 from generator.model import Server
 from generator.policy import Service
 from generator.verify.hcl_module import Module, as_list, interface_owner, referenced_name
-from generator.verify.reachability import Decision
+from generator.verify.reachability import Decision, Endpoint, Traffic
 
 FIRST_EPHEMERAL_PORT = 49152
 
@@ -198,31 +198,41 @@ def _port_in(spec: str, port: int) -> bool:
 
 
 def _address_matches(prefixes: list[str], asgs: list[ApplicationSecurityGroup] | None,
-                     server: Server, member_of: set[str]) -> bool:
+                     end: Endpoint, member_of: set[str]) -> bool:
     if asgs:
-        return any(a.id in member_of for a in asgs)
+        return end.server is not None and any(a.id in member_of for a in asgs)
     for prefix in prefixes:
-        if prefix in ("*", "Any", "VirtualNetwork"):
+        if prefix in ("*", "Any"):
             return True
+        if prefix == "VirtualNetwork":
+            # the system's servers, and (assumed: peering, VPN, ExpressRoute) any private
+            # address: only an explicit deny may be counted on to refuse
+            if end.server is not None or any(a.is_private for a in end.addresses):
+                return True
+            continue
+        if prefix == "Internet":
+            if end.server is None and any(a.is_global for a in end.addresses):
+                return True
+            continue
         try:
             network = ipaddress.ip_network(prefix, strict=False)
         except ValueError:
-            continue  # Internet, AzureLoadBalancer and other service tags hold no server
-        if any(a.version == network.version and a in network for a in server.addresses):
+            continue  # AzureLoadBalancer and other service tags hold no server or peer
+        if any(a.version == network.version and a in network for a in end.addresses):
             return True
     return False
 
 
-def rule_matches(security_rule: SecurityRule, src: Server, dst: Server, service: Service,
-                 port: int, asgs_of: dict[str, set[str]]) -> bool:
+def rule_matches(security_rule: SecurityRule, src: Endpoint, dst: Endpoint, traffic: Traffic,
+                 asgs_of: dict[str, set[str]]) -> bool:
     rule = _props(security_rule)
-    protocol = _text(rule.protocol)
-    wanted = "tcp" if service is Service.SERVER_PORT else "icmp"
-    if protocol != "*" and protocol.lower() != wanted:
+    protocol = _text(rule.protocol).lower()
+    wanted = "icmp" if traffic.protocol in ("icmp", "icmpv6") else traffic.protocol
+    if protocol not in ("*", wanted):
         return False
-    if service is Service.SERVER_PORT:
+    if wanted in ("tcp", "udp"):
         dports = rule.destination_port_ranges or [rule.destination_port_range or ""]
-        if not any(_port_in(p, port) for p in dports):
+        if not any(_port_in(p, traffic.port) for p in dports):
             return False
         sports = rule.source_port_ranges or [rule.source_port_range or ""]
         if not any(_port_in(p, FIRST_EPHEMERAL_PORT) for p in sports):
@@ -235,30 +245,35 @@ def rule_matches(security_rule: SecurityRule, src: Server, dst: Server, service:
                                  dst, asgs_of.get(dst.name, set())))
 
 
-def _first_match(state: AzureState, nsg_name: str, direction: str, src: Server, dst: Server,
-                 service: Service, port: int) -> tuple[bool, str]:
+def _first_match(state: AzureState, nsg_name: str, direction: str, src: Endpoint,
+                 dst: Endpoint, traffic: Traffic) -> tuple[bool, str]:
     ordered: list[tuple[int, SecurityRule]] = []
     for rule in _all_rules(state.nsgs[nsg_name]):
         priority = _props(rule).priority
         if _text(_props(rule).direction) == direction and isinstance(priority, int):
             ordered.append((priority, rule))
     for priority, rule in sorted(ordered, key=lambda pair: pair[0]):
-        if rule_matches(rule, src, dst, service, port, state.asgs_of):
+        if rule_matches(rule, src, dst, traffic, state.asgs_of):
             where = state.rule_address.get(id(rule), f"default rule {rule.name}")
             access = _text(_props(rule).access)
             return access == "Allow", f"{where} ({access}, {priority})"
     return False, f"no rule matched in NSG {nsg_name}"
 
 
-def decide_azure(state: AzureState, port: int, src: Server, dst: Server,
-                 service: Service) -> Decision:
-    steps = [(n, "Outbound") for n in state.nic_nsgs.get(src.name, [])]
-    steps += [(n, "Outbound") for n in state.subnet_nsgs]
-    steps += [(n, "Inbound") for n in state.subnet_nsgs]
-    steps += [(n, "Inbound") for n in state.nic_nsgs.get(dst.name, [])]
+def decide_traffic(state: AzureState, src: Endpoint, dst: Endpoint,
+                   traffic: Traffic) -> Decision:
+    """Outbound through the source's NIC then subnet NSG, inbound through the destination's
+    subnet then NIC NSG; a host outside the system brings no NSG of ours."""
+    steps: list[tuple[str, str]] = []
+    if src.server is not None:
+        steps += [(n, "Outbound") for n in state.nic_nsgs.get(src.name, [])]
+        steps += [(n, "Outbound") for n in state.subnet_nsgs]
+    if dst.server is not None:
+        steps += [(n, "Inbound") for n in state.subnet_nsgs]
+        steps += [(n, "Inbound") for n in state.nic_nsgs.get(dst.name, [])]
     allowed_by = []
     for nsg_name, direction in steps:
-        allowed, where = _first_match(state, nsg_name, direction, src, dst, service, port)
+        allowed, where = _first_match(state, nsg_name, direction, src, dst, traffic)
         if not allowed:
             return Decision(False, where)
         allowed_by.append(where)
@@ -266,3 +281,8 @@ def decide_azure(state: AzureState, port: int, src: Server, dst: Server,
         return Decision(True, f"no NSG on {src.name} or {dst.name}: Azure passes everything")
     return Decision(True, " + ".join(allowed_by))
 
+
+def decide_azure(state: AzureState, port: int, src: Server, dst: Server,
+                 service: Service) -> Decision:
+    """One server pair and service (the server-to-server matrix)."""
+    return decide_traffic(state, Endpoint.of(src), Endpoint.of(dst), Traffic.of(service, port))

@@ -5,8 +5,51 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from generator.model import Server, System
-from generator.policy import Service, applicable_services, server_allows
+from generator.model import Address, Server, System
+from generator.policy import (
+    ICMP_ECHO_REQUEST,
+    ICMPV6_ECHO_REQUEST,
+    Service,
+    applicable_services,
+    server_allows,
+)
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What is sent: a protocol and the destination port, or for ICMP the message type."""
+
+    protocol: str  # tcp | udp | icmp | icmpv6
+    port: int
+
+    @classmethod
+    def of(cls, service: Service, server_port: int) -> Traffic:
+        if service is Service.SERVER_PORT:
+            return cls("tcp", server_port)
+        if service is Service.ICMP_ECHO:
+            return cls("icmp", ICMP_ECHO_REQUEST)
+        return cls("icmpv6", ICMPV6_ECHO_REQUEST)
+
+    @property
+    def label(self) -> str:
+        if self.protocol == "icmp":
+            return "ICMP echo request"
+        if self.protocol == "icmpv6":
+            return "ICMPv6 echo request"
+        return f"{self.protocol.upper()} {self.port}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a flow: a server of the system, or a host outside it (no firewall of ours)."""
+
+    name: str
+    addresses: tuple[Address, ...]
+    server: Server | None = None
+
+    @classmethod
+    def of(cls, server: Server) -> Endpoint:
+        return cls(server.name, server.addresses, server)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,12 @@ from generator.policy import Flow, Service
 from generator.targets.aws import AwsRule, protocol_and_ports
 from generator.targets.azure import NsgRule, allow_priority
 from generator.verify.aws_effective import decide_aws
+from generator.verify.aws_effective import decide_traffic as aws_traffic
 from generator.verify.aws_moto import build_in_moto, moto_sandbox
 from generator.verify.azure_nsg import build_nsgs, decide_azure
+from generator.verify.azure_nsg import decide_traffic as azure_traffic
 from generator.verify.hcl_module import read_module
+from generator.verify.peer_checks import peer_checks
 from generator.verify.reachability import Check, compare
 
 
@@ -69,11 +72,17 @@ def verify_target(system: System, target: Target, modules: Path,
         report.problems = aws.problems
         decide = partial(decide_aws, aws, system.port)
         report.checks = compare(system, target.value, decide, expected_aws)
+        if system.version == 2:  # the builder gives servers the module's groups only
+            report.checks += peer_checks(system, target.value, partial(aws_traffic, aws),
+                                         strict_outbound=True, dmz_outbound_denied=True)
     else:
         azure = build_nsgs(module)
         report.problems = azure.problems
         decide = partial(decide_azure, azure, system.port)
         report.checks = compare(system, target.value, decide, expected_azure)
+        if system.version == 2:
+            report.checks += peer_checks(system, target.value, partial(azure_traffic, azure),
+                                         strict_outbound=False, dmz_outbound_denied=True)
     return report
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.model import System, Target
-from generator.verify.aws_effective import decide_aws, read_effective
+from generator.verify.aws_effective import decide_aws, decide_traffic, read_effective
 from generator.verify.aws_landscape import (
     REGION,
     Landscape,
@@ -27,6 +27,7 @@ from generator.verify.aws_landscape import (
     provision_servers,
 )
 from generator.verify.hcl_module import ModuleReadError
+from generator.verify.peer_checks import peer_checks
 from generator.verify.reachability import compare
 from generator.verify.report import TargetReport, expected_aws
 from generator.verify.terraform_cli import Terraform, moto_provider_override
@@ -170,6 +171,9 @@ def judge(system: System, applied: Applied, ec2: Any, module: str) -> TargetRepo
     report = TargetReport(system.name, Target.AWS.value, module)
     report.checks = compare(system, Target.AWS.value, partial(decide_aws, state, system.port),
                             expected_aws)
+    if system.version == 2:  # launch groups allow all egress: only expected outbound counts
+        report.checks += peer_checks(system, Target.AWS.value, partial(decide_traffic, state),
+                                     strict_outbound=False, dmz_outbound_denied=False)
     report.problems = state.problems + [f"re-plan after apply wants a change: {d}"
                                         for d in applied.drift]
     if applied.moto_gaps:

@@ -1,0 +1,36 @@
+# Root configuration for the "control-room" example: plans the committed module modules/water-west/azure.
+# Run: terraform init && terraform plan (with ARM_SUBSCRIPTION_ID set and az login done).
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.46"
+    }
+  }
+}
+
+provider "azurerm" {
+  features {}
+}
+
+module "geo_scada_firewall" {
+  source = "../../../modules/water-west/azure"
+
+  resource_group_name = "rg-water-west" # placeholder: an existing resource group
+  location            = "westeurope"
+  tags                = { environment = "example" }
+
+  # placeholders: each server's NICs, one per redundancy link
+  network_interface_ids = {
+    "scada-a"   = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-water-west/providers/Microsoft.Network/networkInterfaces/scada-a-nic"]
+    "scada-b"   = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-water-west/providers/Microsoft.Network/networkInterfaces/scada-b-nic"]
+    "scada-dmz" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-water-west/providers/Microsoft.Network/networkInterfaces/scada-dmz-nic"]
+    "scada-dr"  = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-water-west/providers/Microsoft.Network/networkInterfaces/scada-dr-nic"]
+  }
+}
+
+output "network_security_group_ids" {
+  value = module.geo_scada_firewall.network_security_group_ids
+}

@@ -1,0 +1,141 @@
+"""Azure rules for the peers of topology version 2, and the denies that cover what they open.
+
+Priorities depend only on what a rule is (DESIGN.md), in bands beside the server-to-server
+allows (1111-1332) and denies (4010, 4020):
+- 1901 / 1902: outbound ICMP to the role group's monitor hosts (IPv4 / IPv6)
+- 2000 + 10 * slot + service: clients (service: viewx 1, web 2, advise 3)
+- 3000 + 10 * slot + service: outstations (poll 1, listen 2)
+- 4030 / 4040: inbound deny, from anywhere, of every TCP / UDP port the peers' rules open
+A client's or outstation's slot (0-99) comes from its name alone (CRC-32 modulo 100); two
+names that land on one slot are told apart in name order, the later taking the next free slot.
+Priorities 100-999 stay free for the user's own rules.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from generator.hcl import HclText, hcl_identifier, hcl_string
+from generator.model import RoleGroup, System
+from generator.peer_policy import CLIENT, MONITOR, PeerFlow, inbound_services, peer_flows
+from generator.targets.module import map_entries
+
+MONITOR_BASE = 1900
+CLIENT_BASE = 2000
+OUTSTATION_BASE = 3000
+SLOTS = 100
+PEER_DENY = {"tcp": 4030, "udp": 4040}
+_SERVICE_OFFSET = {"viewx": 1, "web": 2, "advise": 3, "poll": 1, "listen": 2, "icmp": 1,
+                   "icmpv6": 2}
+_PROTOCOL = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "icmpv6": "Icmp"}
+
+
+def slots(names: list[str]) -> dict[str, int]:
+    """A slot per name from the name alone, unless two collide (then name order decides)."""
+    taken: dict[int, str] = {}
+    found: dict[str, int] = {}
+    for name in sorted(names):
+        slot = zlib.crc32(name.encode()) % SLOTS
+        while slot in taken:
+            slot = (slot + 1) % SLOTS
+        taken[slot] = name
+        found[name] = slot
+    return found
+
+
+@dataclass(frozen=True)
+class PeerNsgRule:
+    """One `azurerm_network_security_rule` to or from networks outside the system."""
+
+    group: RoleGroup
+    name: str  # resource name
+    rule_name: str  # name inside the NSG
+    direction: str  # Inbound | Outbound
+    access: str
+    protocol: str  # Tcp | Udp | Icmp
+    priority: int
+    ports: tuple[str, ...]  # destination port ranges; ("*",) for ICMP
+    prefixes: tuple[str, ...]  # the peer's networks; ("*",) for a deny
+    description: str
+
+    @property
+    def to_peer(self) -> bool:
+        return self.direction == "Outbound"
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def _allow(flow: PeerFlow, priority: int) -> PeerNsgRule:
+    way, link = ("in", "from") if flow.inbound else ("out", "to")
+    direction = "Inbound" if flow.inbound else "Outbound"
+    peer = "icmp-monitor" if flow.kind == MONITOR else f"{flow.kind}-{flow.peer}"
+    ports = ("*",) if flow.is_icmp else tuple(
+        str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in flow.ports)
+    return PeerNsgRule(
+        flow.group, f"{flow.group.value}_{way}_{link}_{_ident(peer)}_{flow.service}",
+        f"allow-{direction.lower()}-{link}-{peer}-{flow.service}", direction, "Allow",
+        _PROTOCOL[flow.protocol], priority, ports, tuple(str(n) for n in flow.networks),
+        flow.description())
+
+
+@lru_cache(maxsize=256)
+def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
+    client_slot = slots([c.name for c in system.clients])
+    station_slot = slots([o.name for o in system.outstations])
+    rules = []
+    for flow in peer_flows(system):
+        offset = _SERVICE_OFFSET[flow.service]
+        if flow.kind == MONITOR:
+            priority = MONITOR_BASE + offset
+        elif flow.kind == CLIENT:
+            priority = CLIENT_BASE + 10 * client_slot[flow.peer] + offset
+        else:
+            priority = OUTSTATION_BASE + 10 * station_slot[flow.peer] + offset
+        rules.append(_allow(flow, priority))
+    opened = inbound_services(system)
+    for group in system.groups:
+        for protocol, ports in opened:
+            texts = tuple(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)
+            rules.append(PeerNsgRule(
+                group, f"{group.value}_in_deny_{protocol}_peer_ports",
+                f"deny-inbound-{protocol}-peer-ports", "Inbound", "Deny", _PROTOCOL[protocol],
+                PEER_DENY[protocol], texts, ("*",),
+                f"Geo SCADA: deny {protocol.upper()} {', '.join(texts)} from anything not "
+                "allowed above"[:140]))
+    return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
+
+
+def rule_body(rule: PeerNsgRule) -> HclText:
+    """The attributes of one rule, aligned as `terraform fmt` aligns them."""
+    nsg = HclText(f"azurerm_network_security_group.{hcl_identifier(rule.group.value)}.name")
+    asg = HclText(f"[azurerm_application_security_group.{hcl_identifier(rule.group.value)}.id]")
+    entries = [
+        ("name", hcl_string(rule.rule_name)), ("description", hcl_string(rule.description)),
+        ("resource_group_name", HclText("var.resource_group_name")),
+        ("network_security_group_name", nsg), ("priority", HclText(str(rule.priority))),
+        ("direction", hcl_string(rule.direction)), ("access", hcl_string(rule.access)),
+        ("protocol", hcl_string(rule.protocol)), ("source_port_range", hcl_string("*")),
+    ]
+    if rule.ports == ("*",):
+        entries.append(("destination_port_range", hcl_string("*")))
+    else:
+        entries.append(("destination_port_ranges", _list(rule.ports)))
+    if rule.access == "Deny":
+        entries += [("source_address_prefix", hcl_string("*")),
+                    ("destination_address_prefix", hcl_string("*"))]
+    elif rule.to_peer:
+        entries += [("source_application_security_group_ids", asg),
+                    ("destination_address_prefixes", _list(rule.prefixes))]
+    else:
+        entries += [("source_address_prefixes", _list(rule.prefixes)),
+                    ("destination_application_security_group_ids", asg)]
+    return map_entries([(HclText(k), v) for k, v in entries], indent=2)
+
+
+def _list(values: tuple[str, ...]) -> HclText:
+    return HclText("[" + ", ".join(hcl_string(v) for v in values) + "]")

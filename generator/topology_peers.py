@@ -1,0 +1,275 @@
+"""Topology version 2: what crosses the firewall besides the servers themselves.
+
+The keys `web_ports`, `advise_ports`, `clients`, `outstations` and the per-server
+`icmp_monitors`, checked with the same `FILE:LINE:COL` reporting as version 1. Facts behind
+each key: DOMAIN.md, "Beyond the server pair".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING
+
+from generator.model import (
+    DEFAULT_ADVISE_PORTS,
+    DEFAULT_WEB_PORTS,
+    Address,
+    Client,
+    ClientService,
+    Network,
+    Outstation,
+    RoleGroup,
+)
+from generator.yaml_source import Spanned
+
+if TYPE_CHECKING:
+    from generator.topology import _Checker
+
+CLIENT_KEYS = ("name", "sources", "services", "connects_to")
+OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports")
+OUTSTATION_PROTOCOLS = ("tcp", "udp")
+MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
+MONITORS_NAME = "icmp-monitors"  # how listings name a role group's monitor hosts
+MAX_ICMP_MONITORS = 6  # DOMAIN.md: up to 3 hosts, plus up to 3 for the Backup connection
+# The widest network a source or address may be: a generated rule never opens to the internet,
+# and a /8 is already a whole private range.
+WIDEST_PREFIX = {4: 8, 6: 32}
+
+
+def port_number(check: _Checker, item: Spanned, field: str) -> int | None:
+    if isinstance(item.value, bool) or not isinstance(item.value, int):
+        check.at(item, f"{field} must be an integer from 1 to 65535, got {item.kind} "
+                       f"{item.value!r}")
+        return None
+    if not 1 <= item.value <= 65535:
+        check.at(item, f"{field} must be from 1 to 65535, got {item.value}")
+        return None
+    return int(item.value)
+
+
+def port_list(check: _Checker, value: Spanned | None, field: str, server_port: int,
+              default: tuple[int, ...] = (), required: bool = False,
+              where: Spanned | None = None) -> tuple[int, ...]:
+    """A non-empty list of distinct ports, none of them the server port."""
+    if value is None:
+        if required and where is not None:
+            check.at(where, f"outstation is missing required key '{field}'")
+        return default
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, f"{field} must be a non-empty list of port numbers")
+        return default
+    ports: list[int] = []
+    for item in value.value:
+        port = port_number(check, item, f"each of {field}")
+        if port is None:
+            continue
+        if port in ports:
+            check.at(item, f"port {port} is listed twice in {field}")
+        elif port == server_port:
+            check.at(item, f"{field} holds {port}, the server port: the server port already "
+                           "carries ViewX and server-to-server traffic; choose another port")
+        else:
+            ports.append(port)
+    return tuple(sorted(ports))
+
+
+def advise_range(check: _Checker, value: Spanned | None, server_port: int) -> tuple[int, int]:
+    """`advise_ports`: "A-B" or one port; the range must not hold the server port."""
+    if value is None:
+        return DEFAULT_ADVISE_PORTS
+    text = value.value
+    if isinstance(text, int) and not isinstance(text, bool):
+        low = high = text
+    elif isinstance(text, str) and "-" in text and all(p.strip().isdigit()
+                                                       for p in text.split("-", 1)):
+        low, high = (int(p) for p in text.split("-", 1))
+    else:
+        check.at(value, f"advise_ports must be a port or a range \"A-B\" such as 5500-5509, "
+                        f"got {value.kind} {text!r}")
+        return DEFAULT_ADVISE_PORTS
+    if not (1 <= low <= high <= 65535):
+        check.at(value, f"advise_ports {text!r} must be a range of ports from 1 to 65535, "
+                        "low end first")
+        return DEFAULT_ADVISE_PORTS
+    if low <= server_port <= high:
+        check.at(value, f"advise_ports {low}-{high} holds the server port {server_port}; "
+                        "choose a range without it")
+        return DEFAULT_ADVISE_PORTS
+    return low, high
+
+
+def web_ports(check: _Checker, value: Spanned | None, server_port: int) -> tuple[int, ...]:
+    return port_list(check, value, "web_ports", server_port, DEFAULT_WEB_PORTS)
+
+
+def network(check: _Checker, item: Spanned, field: str) -> Network | None:
+    """A network or a host address (taken as /32 or /128), never wider than WIDEST_PREFIX."""
+    if not isinstance(item.value, str):
+        check.at(item, f"each of {field} must be a string such as 192.168.20.0/24 or "
+                       f"192.168.20.5, got {item.kind}")
+        return None
+    try:
+        net = ipaddress.ip_network(item.value, strict=True)
+    except ValueError as exc:
+        detail = "has host bits set" if "host bits" in str(exc) else "is not an address or network"
+        check.at(item, f"{field}: {item.value!r} {detail}; write a network such as "
+                       "192.168.20.0/24 or a host address")
+        return None
+    widest = WIDEST_PREFIX[net.version]
+    if net.prefixlen < widest:
+        check.at(item, f"{field}: {item.value} is wider than /{widest}: scadafw never opens a "
+                       "rule to the whole internet or to more than one private range; name "
+                       "the networks the hosts are in")
+        return None
+    first = net.network_address
+    if first.is_multicast or first.is_loopback or (net.prefixlen == net.max_prefixlen
+                                                   and first.is_unspecified):
+        check.at(item, f"{field}: {item.value} is not a network of hosts")
+        return None
+    return net
+
+
+def network_list(check: _Checker, value: Spanned | None, field: str,
+                 where: Spanned, what: str) -> tuple[Network, ...]:
+    if value is None:
+        check.at(where, f"{what} is missing required key '{field}'")
+        return ()
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, f"{field} must be a non-empty list of networks or host addresses")
+        return ()
+    found: list[Network] = []
+    for item in value.value:
+        net = network(check, item, field)
+        if net is None:
+            continue
+        if net in found:
+            check.at(item, f"{field}: {net} is listed twice")
+            continue
+        found.append(net)
+    return tuple(sorted(found, key=lambda n: (n.version, n)))
+
+
+def _choices(check: _Checker, value: Spanned | None, field: str, allowed: tuple[str, ...],
+             default: tuple[str, ...], where: Spanned) -> tuple[str, ...]:
+    if value is None:
+        if not default:
+            check.at(where, f"client is missing required key '{field}'")
+        return default
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, f"{field} must be a non-empty list of: {', '.join(allowed)}")
+        return default
+    chosen: list[str] = []
+    for item in value.value:
+        if not isinstance(item.value, str) or item.value not in allowed:
+            from generator.topology import did_you_mean  # noqa: PLC0415
+
+            shown = item.value if isinstance(item.value, str) else item.kind
+            hint = did_you_mean(item.value, allowed) if isinstance(item.value, str) else ""
+            check.at(item, f"unknown {field} value {shown!r}{hint}; allowed: "
+                           f"{', '.join(allowed)}")
+        elif item.value in chosen:
+            check.at(item, f"'{item.value}' is listed twice in {field}")
+        else:
+            chosen.append(item.value)
+    return tuple(chosen)
+
+
+def _named_entries(check: _Checker, value: Spanned | None, what: str,
+                   keys: tuple[str, ...]) -> list[tuple[str, dict[str, Spanned], Spanned]]:
+    """The mappings of a list of named entries, each with a valid, unique name."""
+    if value is None:
+        return []
+    if not isinstance(value.value, list):
+        check.at(value, f"{what}s must be a list of mappings with keys {', '.join(keys)}")
+        return []
+    entries = []
+    names: dict[str, int] = {}
+    if len(value.value) > MAX_PEERS:
+        check.at(value.value[MAX_PEERS], f"at most {MAX_PEERS} {what}s per system (each takes "
+                                         "one of 100 Azure priority slots); this is number "
+                                         f"{MAX_PEERS + 1}")
+    for entry in value.value[:MAX_PEERS]:
+        if not isinstance(entry.value, dict):
+            check.at(entry, f"each {what} is a mapping with keys {', '.join(keys)}, "
+                            f"got {entry.kind}")
+            continue
+        check.unknown_keys(entry, keys, f"a {what}")
+        fields: dict[str, Spanned] = entry.value
+        if "name" not in fields:
+            check.at(entry, f"{what} is missing required key 'name'")
+            continue
+        name = check.name(fields["name"], f"{what} name")
+        if name is None:
+            continue
+        if name in names:
+            check.at(fields["name"], f"duplicate {what} name '{name}' (first at line "
+                                     f"{names[name]})")
+            continue
+        names[name] = fields["name"].line
+        entries.append((name, fields, entry))
+    return entries
+
+
+def clients(check: _Checker, value: Spanned | None) -> tuple[Client, ...]:
+    found = []
+    services = tuple(s.value for s in ClientService)
+    groups = tuple(g.value for g in RoleGroup)
+    for name, fields, entry in _named_entries(check, value, "client", CLIENT_KEYS):
+        sources = network_list(check, fields.get("sources"), "sources", entry, "client")
+        used = _choices(check, fields.get("services"), "services", services, (), entry)
+        reach = _choices(check, fields.get("connects_to"), "connects_to", groups,
+                         (RoleGroup.REDUNDANT.value,), entry)
+        if sources and used and reach:
+            found.append(Client(
+                name, sources,
+                tuple(s for s in ClientService if s.value in used),
+                tuple(g for g in RoleGroup if g.value in reach)))
+    return tuple(sorted(found))
+
+
+def outstations(check: _Checker, value: Spanned | None,
+                server_port: int) -> tuple[Outstation, ...]:
+    found = []
+    for name, fields, entry in _named_entries(check, value, "outstation", OUTSTATION_KEYS):
+        addresses = network_list(check, fields.get("addresses"), "addresses", entry, "outstation")
+        protocol = fields.get("protocol")
+        chosen = None
+        if protocol is None:
+            check.at(entry, "outstation is missing required key 'protocol' (tcp or udp)")
+        elif protocol.value not in OUTSTATION_PROTOCOLS:
+            extra = (": drivers reach outstations over TCP or UDP; ICMP monitor hosts go in a "
+                     "server's icmp_monitors" if protocol.value == "icmp" else "")
+            check.at(protocol, f"outstation protocol must be tcp or udp, got "
+                               f"{protocol.value!r}{extra}")
+        else:
+            chosen = str(protocol.value)
+        ports = port_list(check, fields.get("ports"), "ports", -1, required=True, where=entry)
+        listen = port_list(check, fields.get("listen_ports"), "listen_ports", server_port)
+        if addresses and chosen and ports:
+            found.append(Outstation(name, addresses, chosen, ports, listen))
+    return tuple(sorted(found))
+
+
+def icmp_monitors(check: _Checker, value: Spanned | None) -> tuple[Address, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value.value, list):
+        check.at(value, "icmp_monitors must be a list of host addresses")
+        return ()
+    if len(value.value) > MAX_ICMP_MONITORS:
+        check.at(value.value[MAX_ICMP_MONITORS],
+                 f"at most {MAX_ICMP_MONITORS} ICMP monitor hosts per server (3 for the Main "
+                 f"connection and 3 for the Backup); this is number {MAX_ICMP_MONITORS + 1}")
+    found: list[Address] = []
+    for item in value.value[:MAX_ICMP_MONITORS]:
+        net = network(check, item, "icmp_monitors")
+        if net is None:
+            continue
+        if net.prefixlen != net.max_prefixlen:
+            check.at(item, f"icmp_monitors: {item.value} is a network; give the host's address")
+            continue
+        if net.network_address in found:
+            check.at(item, f"icmp_monitors: {net.network_address} is listed twice")
+            continue
+        found.append(net.network_address)
+    return tuple(found)

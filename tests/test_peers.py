@@ -1,0 +1,374 @@
+"""Topology version 2, part 1: clients, web users, advise callbacks, ICMP monitors and field
+devices, judged against DOMAIN.md's "Beyond the server pair" as tests/domain.py transcribes it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.model import Target
+from generator.topology import load_topology
+from generator.verify.reachability import Check
+from generator.verify.report import verify_target
+from tests.conftest import ROOT, resources, run_cli
+from tests.domain import peer_allows
+from tests.strategies import topologies
+from tests.test_security_invariants import emitted, rules_of
+
+EXAMPLE = ROOT / "examples" / "control-room.yaml"
+DOC = yaml.safe_load(EXAMPLE.read_text())
+SERVERS = {s["name"] for s in DOC["servers"]}
+_TRAFFIC = re.compile(r"^(TCP|UDP) (\d+)$")
+
+
+def traffic_of(label: str) -> tuple[str, int]:
+    if label == "ICMP echo request":
+        return "icmp", 8
+    if label == "ICMPv6 echo request":
+        return "icmpv6", 128
+    match = _TRAFFIC.match(label)
+    assert match, label
+    return match.group(1).lower(), int(match.group(2))
+
+
+def peer_verdicts(checks: list[Check], doc: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(source, destination, traffic, oracle) for every check with an end outside the system,
+    where the oracle disagrees with what the cloud evaluation found."""
+    servers = {s["name"] for s in doc["servers"]}
+    wrong = []
+    for c in checks:
+        if c.source in servers and c.destination in servers:
+            continue
+        inbound = c.destination in servers
+        server, peer = (c.destination, c.source) if inbound else (c.source, c.destination)
+        protocol, port = traffic_of(c.service)
+        expected = peer_allows(doc, server, peer.split()[-1], protocol, port, inbound)
+        if expected != c.actual:
+            wrong.append((c.source, c.destination, c.service, c.actual))
+    return wrong
+
+
+@pytest.fixture
+def modules(tmp_path: Path) -> Path:
+    copy = tmp_path / "modules"
+    shutil.copytree(ROOT / "modules" / "water-west", copy / "water-west")
+    return copy
+
+
+@pytest.mark.parametrize("target", [Target.AWS, Target.AZURE], ids=lambda t: t.value)
+def test_every_peer_flow_of_the_example_matches_the_domain_table(target: Target) -> None:
+    report = verify_target(load_topology(EXAMPLE), target, ROOT / "modules")
+    peers = [c for c in report.checks if not (c.source in SERVERS and c.destination in SERVERS)]
+    # every client network, outstation network and monitor host has a probe, and an outsider
+    ends = {c.source for c in peers} | {c.destination for c in peers}
+    for needed in ("control-room 10.40.20.1", "legacy-hmi 10.40.21.15",
+                   "legacy-hmi 10.40.21.16", "corporate 172.16.0.1", "wells-dnp3 10.44.0.1",
+                   "pumps-modbus 10.45.0.1", "icmp monitor 10.40.9.1", "outsider 10.255.255.200"):
+        assert needed in ends, needed
+    assert peer_verdicts(report.checks, DOC) == []
+    assert report.ok
+
+
+@pytest.mark.parametrize("target", [Target.AWS, Target.AZURE], ids=lambda t: t.value)
+def test_the_outsider_reaches_nothing_and_corporate_users_reach_only_the_dmz_standby(
+        target: Target) -> None:
+    report = verify_target(load_topology(EXAMPLE), target, ROOT / "modules")
+    allowed = {(c.source, c.destination, c.service) for c in report.checks if c.actual}
+    assert not [a for a in allowed if a[0].startswith("outsider")]
+    corporate = {(d, s) for src, d, s in allowed if src.startswith("corporate")}
+    assert corporate == {("scada-dmz", "TCP 5481"), ("scada-dmz", "TCP 443")}
+    dmz_out = {(d, s) for src, d, s in allowed if src == "scada-dmz"}
+    assert dmz_out == set()  # no advise client or monitor of its own: it opens nothing
+
+
+def verify_json(modules: Path) -> dict[str, Any]:
+    import json  # noqa: PLC0415
+
+    result = run_cli("verify", EXAMPLE, "--modules", modules, "--format", "json")
+    assert result.code == 1, result.out[-2000:] + result.err
+    return dict(json.loads(result.out))
+
+
+def wrong_flows(report: dict[str, Any], target: str) -> set[tuple[str, str, str]]:
+    (result,) = [r for r in report["results"] if r["target"] == target]
+    return {(f["source"], f["destination"], f["service"]) for f in result["flows"] if not f["ok"]}
+
+
+def test_a_client_rule_widened_to_another_group_is_caught_on_aws(modules: Path) -> None:
+    tf = modules / "water-west" / "aws" / "main.tf"
+    text = tf.read_text()
+    block = re.search(r'resource "aws_vpc_security_group_ingress_rule" '
+                      r'"redundant_from_client_control_room_viewx_10_40_20_0_24" \{\n'
+                      r'  security_group_id = aws_security_group\.redundant\.id', text)
+    assert block
+    tf.write_text(text.replace(block.group(0), block.group(0).replace(
+        "aws_security_group.redundant.id", "aws_security_group.dmz_permanent_standby.id")))
+    wrong = wrong_flows(verify_json(modules), "aws")
+    assert ("control-room 10.40.20.1", "scada-dmz", "TCP 5481") in wrong
+    assert ("control-room 10.40.20.1", "scada-a", "TCP 5481") in wrong  # and lost its own
+    assert {w[0] for w in wrong} == {"control-room 10.40.20.1"}
+
+
+def test_a_client_rule_copied_onto_the_dmz_nsg_is_caught_on_azure(modules: Path) -> None:
+    tf = modules / "water-west" / "azure" / "main.tf"
+    tf.write_text(tf.read_text() + '''
+resource "azurerm_network_security_rule" "dmz_in_from_control_room" {
+  name                                       = "allow-control-room"
+  resource_group_name                        = var.resource_group_name
+  network_security_group_name                = azurerm_network_security_group.dmz_permanent_standby.name
+  priority                                   = 2999
+  direction                                  = "Inbound"
+  access                                     = "Allow"
+  protocol                                   = "Tcp"
+  source_port_range                          = "*"
+  destination_port_range                     = "5481"
+  source_address_prefixes                    = ["10.40.20.0/24"]
+  destination_application_security_group_ids = [azurerm_application_security_group.dmz_permanent_standby.id]
+}
+''')
+    wrong = wrong_flows(verify_json(modules), "azure")
+    assert wrong == {("control-room 10.40.20.1", "scada-dmz", "TCP 5481")}
+
+
+def test_a_missing_azure_deny_on_the_web_port_is_caught(modules: Path) -> None:
+    tf = modules / "water-west" / "azure" / "main.tf"
+    text = tf.read_text()
+    for group in ("redundant", "permanent_standby", "dmz_permanent_standby"):
+        text = re.sub(rf'\nresource "azurerm_network_security_rule" '
+                      rf'"{group}_in_deny_tcp_peer_ports" \{{\n.*?\n\}}\n', "\n", text,
+                      flags=re.DOTALL)
+    tf.write_text(text)
+    report = verify_json(modules)
+    wrong = wrong_flows(report, "azure")
+    assert ("outsider 10.255.255.200", "scada-a", "TCP 443") in wrong
+    assert ("control-room 10.40.20.1", "scada-dr", "TCP 443") in wrong
+    (azure,) = [r for r in report["results"] if r["target"] == "azure"]
+    assert all("AllowVNetInBound" in f["because"] for f in azure["flows"] if not f["ok"])
+    assert wrong_flows(report, "aws") == set()
+
+
+@pytest.mark.parametrize("target", ["aws", "azure"])
+def test_an_outstation_rule_on_the_permanent_standby_is_caught(modules: Path,
+                                                               target: str) -> None:
+    tf = modules / "water-west" / target / "main.tf"
+    if target == "aws":
+        extra = '''
+resource "aws_vpc_security_group_ingress_rule" "dr_from_wells" {
+  security_group_id = aws_security_group.permanent_standby.id
+  cidr_ipv4         = "10.44.0.0/22"
+  ip_protocol       = "tcp"
+  from_port         = 20000
+  to_port           = 20000
+}
+'''
+    else:
+        extra = '''
+resource "azurerm_network_security_rule" "dr_from_wells" {
+  name                                       = "allow-wells"
+  resource_group_name                        = var.resource_group_name
+  network_security_group_name                = azurerm_network_security_group.permanent_standby.name
+  priority                                   = 3999
+  direction                                  = "Inbound"
+  access                                     = "Allow"
+  protocol                                   = "Tcp"
+  source_port_range                          = "*"
+  destination_port_range                     = "20000"
+  source_address_prefixes                    = ["10.44.0.0/22"]
+  destination_application_security_group_ids = [azurerm_application_security_group.permanent_standby.id]
+}
+'''
+    tf.write_text(tf.read_text() + extra)
+    assert wrong_flows(verify_json(modules), target) == {
+        ("wells-dnp3 10.44.0.1", "scada-dr", "TCP 20000")}
+
+
+def test_an_outstation_poll_from_the_permanent_standby_is_caught_on_aws(modules: Path) -> None:
+    tf = modules / "water-west" / "aws" / "main.tf"
+    tf.write_text(tf.read_text() + '''
+resource "aws_vpc_security_group_egress_rule" "dr_to_wells" {
+  security_group_id = aws_security_group.permanent_standby.id
+  cidr_ipv4         = "10.44.0.0/22"
+  ip_protocol       = "tcp"
+  from_port         = 20000
+  to_port           = 20000
+}
+''')
+    assert wrong_flows(verify_json(modules), "aws") == {
+        ("scada-dr", "wells-dnp3 10.44.0.1", "TCP 20000")}
+
+
+def test_a_version_1_file_keeps_its_modules_when_version_2_exists() -> None:
+    """The version-1 examples still verify with no peer checks at all."""
+    system = load_topology(ROOT / "examples" / "dmz.yaml")
+    report = verify_target(system, Target.AZURE, ROOT / "modules")
+    assert all(c.source in {s.name for s in system.servers} for c in report.checks)
+
+
+def test_flows_lists_the_peers_in_every_format() -> None:
+    for fmt in ("table", "json", "csv", "markdown", "mermaid", "dot"):
+        result = run_cli("flows", EXAMPLE, "--format", fmt)
+        assert result.code == 0, result.err
+        assert "corporate" in result.out, fmt
+        assert "wells-dnp3" in result.out, fmt
+    csv_out = run_cli("flows", EXAMPLE, "--format", "csv").out
+    assert "corporate,client,172.16.0.0/16,scada-dmz,dmz_permanent_standby,10.40.8.10,tcp,443" \
+        in csv_out
+
+
+# The security invariants, over random version-2 topologies
+
+PRIVATE = st.sampled_from(["10.{a}.{b}.0/24", "172.16.{b}.0/24", "192.168.{a}.{b}",
+                           "10.{a}.0.0/16"])
+
+
+@st.composite
+def topologies_v2(draw: st.DrawFn) -> dict[str, Any]:
+    doc = draw(topologies())
+    doc["version"] = 2
+    port = doc.get("port", 5481)
+    groups = sorted({{"main": "redundant", "standby": "redundant"}.get(s["role"], s["role"])
+                     for s in doc["servers"]})
+
+    def networks(n: int) -> list[str]:
+        picks = [draw(PRIVATE).format(a=draw(st.integers(0, 250)), b=draw(st.integers(0, 250)))
+                 for _ in range(n)]
+        return sorted(set(picks))
+
+    doc["clients"] = [{
+        "name": f"c{i}", "sources": networks(draw(st.integers(1, 3))),
+        "services": draw(st.lists(st.sampled_from(["viewx", "web", "advise"]), min_size=1,
+                                  max_size=3, unique=True)),
+        "connects_to": draw(st.lists(st.sampled_from(groups), min_size=1, unique=True)),
+    } for i in range(draw(st.integers(0, 3)))]
+    free = [p for p in (443, 80, 20000, 502, 2404) if p != port]
+    doc["web_ports"] = [free[0]]
+    doc["outstations"] = [{
+        "name": f"o{i}", "addresses": networks(1),
+        "protocol": draw(st.sampled_from(["tcp", "udp"])), "ports": [free[2]],
+        **({"listen_ports": [free[3]]} if draw(st.booleans()) else {}),
+    } for i in range(draw(st.integers(0, 2)))]
+    if port in range(5500, 5510):
+        doc["advise_ports"] = "6500-6509"
+    for server in doc["servers"]:
+        if draw(st.booleans()):
+            server["icmp_monitors"] = [f"192.0.2.{draw(st.integers(1, 250))}"]
+    return doc
+
+
+def _named(doc: dict[str, Any]) -> set[str]:
+    import ipaddress  # noqa: PLC0415
+
+    found = {str(ipaddress.ip_network(n)) for c in doc["clients"] for n in c["sources"]}
+    found |= {str(ipaddress.ip_network(n)) for o in doc["outstations"] for n in o["addresses"]}
+    found |= {f"{m}/32" for s in doc["servers"] for m in s.get("icmp_monitors", [])}
+    return found
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(doc=topologies_v2())
+def test_version_2_rules_open_only_what_the_file_names(doc: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    modules = emitted(doc, tmp_path)
+    named = _named(doc)
+    dmz = "dmz_permanent_standby"
+    if "aws" in modules:
+        rules = rules_of(modules["aws"]["main.tf"])
+        for kind in ("ingress", "egress"):
+            for name, rule in rules.get(f"aws_vpc_security_group_{kind}_rule", {}).items():
+                cidr = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+                if cidr is not None:
+                    assert cidr in named, name  # never more than the file names
+                elif kind == "egress":  # nothing leaves the DMZ standby towards a server
+                    assert rule["security_group_id"] != f"${{aws_security_group.{dmz}.id}}"
+                else:
+                    assert rule["referenced_security_group_id"] != \
+                        f"${{aws_security_group.{dmz}.id}}"
+    if "azure" in modules:
+        rules = rules_of(modules["azure"]["main.tf"])["azurerm_network_security_rule"]
+        for name, rule in rules.items():
+            prefixes = [*rule.get("source_address_prefixes", []),
+                        *rule.get("destination_address_prefixes", [])]
+            if rule["access"] == "Allow":
+                assert set(prefixes) <= named, name
+                assert "*" not in (rule.get("source_address_prefix"),
+                                   rule.get("destination_address_prefix")), name
+                dmz_asg = f"${{azurerm_application_security_group.{dmz}.id}}"
+                if rule["direction"] == "Outbound" and rule.get(
+                        "destination_application_security_group_ids"):
+                    assert dmz_asg not in rule.get("source_application_security_group_ids", [])
+
+
+def test_the_property_draws_every_kind_of_peer() -> None:
+    """The strategy above is not vacuous: it produces clients, outstations and monitors."""
+    seen: set[str] = set()
+
+    @settings(max_examples=60, deadline=None)
+    @given(doc=topologies_v2())
+    def collect(doc: dict[str, Any]) -> None:
+        if doc["clients"]:
+            seen.add("clients")
+        if doc["outstations"]:
+            seen.add("outstations")
+        if any(s.get("icmp_monitors") for s in doc["servers"]):
+            seen.add("monitors")
+
+    collect()
+    assert seen == {"clients", "outstations", "monitors"}
+
+
+def test_aws_peer_rules_have_stable_names_that_do_not_depend_on_order(tmp_path: Path) -> None:
+    doc = dict(DOC)
+    flipped = {**doc, "clients": list(reversed(doc["clients"]))}
+    flipped["clients"][0] = {**flipped["clients"][0],
+                             "sources": list(reversed(flipped["clients"][0]["sources"]))}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = emitted(doc, tmp_path / "a")
+    b = emitted(flipped, tmp_path / "b")
+    assert a == b
+    names = resources_names(a["aws"]["main.tf"])
+    assert "redundant_from_client_legacy_hmi_viewx_10_40_21_15_32" in names
+
+
+def resources_names(text: str) -> set[str]:
+    return {n for rules in rules_of(text).values() for n in rules}
+
+
+def test_resources_helper_reads_the_committed_example() -> None:
+    found = resources(ROOT / "modules" / "water-west" / "azure" / "main.tf")
+    priorities = sorted(r["priority"] for r in found["azurerm_network_security_rule"].values()
+                        if r["direction"] == "Inbound" and r["access"] == "Allow")
+    assert max(priorities) < 4010  # every allow above every deny
+
+
+def test_azure_client_slots_come_from_the_name_and_never_collide() -> None:
+    from generator.targets.azure_peers import slots  # noqa: PLC0415
+
+    names = [f"client-{i}" for i in range(100)]
+    every = slots(names)
+    assert len(set(every.values())) == 100
+    alone = slots(["client-7"])
+    assert alone["client-7"] == every["client-7"] or alone["client-7"] in {
+        s for n, s in every.items() if n < "client-7"}  # moved on only by an earlier name
+
+
+def test_more_than_100_clients_are_refused(tmp_path: Path) -> None:
+    lines = ["version: 2", "system: plant-x", "servers:", "  - {name: scada-a, role: main}",
+             "clients:"]
+    lines += [f"  - {{name: c{i}, sources: [10.1.{i}.0/24], services: [viewx]}}"
+              for i in range(101)]
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_cli("generate", path, "--out", tmp_path / "out")
+    assert result.code == 2
+    assert f"{path}:106:5: at most 100 clients per system" in result.err
+    assert not (tmp_path / "out").exists()
