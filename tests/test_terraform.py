@@ -228,8 +228,10 @@ def test_every_aws_module_validates_with_the_real_provider(terraform: Any,
     for folder, copy in zip(folders, copies, strict=True):
         shutil.copytree(folder, copy)
 
-    def validate(copy: Path) -> dict[str, Any]:
+    for copy in copies:  # one at a time: inits share the plugin cache
         terraform.init(copy)
+
+    def validate(copy: Path) -> dict[str, Any]:
         return dict(terraform.validate(copy))
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two providers at a time
