@@ -85,9 +85,9 @@ def economy() -> list[tuple[str, int, int, int]]:
     per_server = 2 * len(server_flows(system))
     modules = render_system(system)
     aws = len(re.findall(r'^resource "aws_vpc_security_group_(?:ingress|egress)_rule"',
-                         modules[next(t for t in modules if t.value == "aws")]["main.tf"],
+                         modules["aws"]["main.tf"],
                          re.MULTILINE))
-    azure_text = modules[next(t for t in modules if t.value == "azure")]["main.tf"]
+    azure_text = modules["azure"]["main.tf"]
     azure_allows = len(re.findall(r'access += "Allow"', azure_text))
     return [("aws", aws, minimum, per_server), ("azure (allow rules)", azure_allows, minimum,
                                                  per_server)]

@@ -60,8 +60,8 @@ def load_systems(paths: list[Path]) -> list[System]:
 def render_tree(systems: list[System]) -> Tree:
     tree: Tree = {}
     for system in systems:
-        for target, files in render_system(system).items():
-            tree[Path(system.name) / target.value] = files
+        for folder, files in render_system(system).items():
+            tree[Path(system.name) / folder] = files
     return tree
 
 

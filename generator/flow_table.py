@@ -9,12 +9,13 @@ import json
 from dataclasses import dataclass
 
 from generator.model import RoleGroup, Server, System
-from generator.peer_policy import peer_flows
+from generator.peer_policy import PARTNER, peer_flows
 from generator.policy import Flow, Service, applicable_services, flows_for, server_allows
 
 FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot")
 ROW_FIELDS = ("source", "source_group", "source_addresses", "destination", "destination_group",
-              "destination_addresses", "protocol", "port", "purpose")
+              "destination_addresses", "protocol", "port", "purpose", "source_network",
+              "destination_network")
 
 
 @dataclass(frozen=True, order=True)
@@ -42,6 +43,8 @@ class ServerFlow:
             "destination_group": self.destination.group.value,
             "destination_addresses": " ".join(str(a) for a in self.destination.addresses),
             "protocol": protocol, "port": what, "purpose": self.purpose,
+            "source_network": self.source.network,
+            "destination_network": self.destination.network,
         }
 
 
@@ -68,18 +71,22 @@ def peer_rows(system: System) -> list[dict[str, str]]:
     """Version 2: one row per server and flow with a client, monitor host or outstation."""
     rows = []
     for flow in peer_flows(system):
+        if flow.kind == PARTNER:
+            continue  # servers of other networks: listed as server rows
         peer = {"name": flow.peer, "group": flow.kind,
-                "addresses": " ".join(str(n) for n in flow.networks)}
+                "addresses": " ".join(str(n) for n in flow.networks), "network": ""}
         for server in system.members(flow.group):
             here = {"name": server.name, "group": server.group.value,
-                    "addresses": " ".join(str(a) for a in server.addresses)}
+                    "addresses": " ".join(str(a) for a in server.addresses),
+                    "network": server.network}
             src, dst = (peer, here) if flow.inbound else (here, peer)
             rows.append({
                 "source": src["name"], "source_group": src["group"],
                 "source_addresses": src["addresses"], "destination": dst["name"],
                 "destination_group": dst["group"], "destination_addresses": dst["addresses"],
                 "protocol": flow.protocol, "port": flow.port_text(),
-                "purpose": flow.purpose.short,
+                "purpose": flow.purpose.short, "source_network": src["network"],
+                "destination_network": dst["network"],
             })
     return sorted(rows, key=lambda r: (r["source"], r["destination"], r["protocol"], r["port"]))
 
@@ -90,7 +97,10 @@ def as_rows(system: System) -> list[dict[str, str]]:
 
 def _table(system: System) -> str:
     rows = as_rows(system)
-    columns = ("source", "destination", "protocol", "port", "purpose")
+    columns: tuple[str, ...] = ("source", "destination", "protocol", "port", "purpose")
+    if system.networks:
+        columns = ("source", "source_network", "destination", "destination_network",
+                   "protocol", "port", "purpose")
     widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
     lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
     lines += ["  ".join(r[c].ljust(widths[c]) for c in columns).rstrip() for r in rows]

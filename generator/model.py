@@ -54,6 +54,21 @@ class Target(Enum):
     AZURE = "azure"
 
 
+ONPREM = "onprem"  # a network scadafw writes no module for: on premises, outside the proof
+
+
+@dataclass(frozen=True, order=True)
+class NetworkSpec:
+    """One network of topology version 2: an AWS VPC, an Azure virtual network, or on premises."""
+
+    name: str
+    cloud: str  # "aws" | "azure" | ONPREM
+
+    @property
+    def target(self) -> Target | None:
+        return None if self.cloud == ONPREM else Target(self.cloud)
+
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -96,6 +111,7 @@ class Server:
     role: Role
     addresses: tuple[Address, ...] = ()
     icmp_monitors: tuple[Address, ...] = ()  # version 2: hosts this server pings
+    network: str = ""  # version 2 with `networks`: where the server is
 
     @property
     def group(self) -> RoleGroup:
@@ -125,6 +141,10 @@ class System:
     advise_ports: tuple[int, int] = DEFAULT_ADVISE_PORTS  # first and last port of the range
     clients: tuple[Client, ...] = ()
     outstations: tuple[Outstation, ...] = ()
+    networks: tuple[NetworkSpec, ...] = ()  # empty: one implicit network per target
+    # in the view of one network module (`placement`): the servers of other networks
+    partners: tuple[Server, ...] = ()
+    network: str = ""  # in such a view: the network the module is for
 
     def members(self, group: RoleGroup) -> tuple[Server, ...]:
         return tuple(s for s in self.servers if ROLE_GROUP[s.role] is group)

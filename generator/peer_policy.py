@@ -12,11 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.model import ClientService, Network, RoleGroup, System
-from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Purpose
+from generator.model import ClientService, Network, RoleGroup, Server, System
+from generator.policy import (
+    FLOW_MATRIX,
+    ICMP_ECHO_REQUEST,
+    ICMPV6_ECHO_REQUEST,
+    Flow,
+    Purpose,
+    Service,
+    server_allows,
+)
 from generator.topology_peers import MONITORS_NAME
 
-CLIENT, MONITOR, OUTSTATION = "client", "monitor", "outstation"
+CLIENT, MONITOR, OUTSTATION, PARTNER = "client", "monitor", "outstation", "partner"
 MONITORS_PEER = MONITORS_NAME  # the peer name of a role group's monitor hosts
 
 # DOMAIN.md, "Beyond the server pair", row by row.
@@ -80,8 +88,9 @@ class PeerFlow:
 
     def description(self) -> str:
         """A rule description (AWS's character set, Azure's 140 characters)."""
-        way = (f"{self.peer} to {self.group.slug}" if self.inbound
-               else f"{self.group.slug} to {self.peer}")
+        peer = f"{self.peer} (other network)" if self.kind == PARTNER else self.peer
+        way = (f"{peer} to {self.group.slug}" if self.inbound
+               else f"{self.group.slug} to {peer}")
         text = f"Geo SCADA {way}, {self.protocol.upper()} {self.port_text()}: {self.purpose.short}"
         return text[:140]
 
@@ -143,10 +152,52 @@ def _outstation_flows(system: System, row: PeerRow) -> list[PeerFlow]:
     return flows
 
 
+def partner_name(server: Server) -> str:
+    """How a module names servers of another network: by network and role group."""
+    return f"{server.network}-{server.group.slug}"
+
+
+def _partner_flows(system: System) -> list[PeerFlow]:
+    """The server flow matrix between this module's servers and those of other networks, named
+    by their host addresses (topology version 2 with `networks`; DESIGN: partners elsewhere)."""
+    found: dict[tuple[RoleGroup, bool, str, str], set[Network]] = {}
+    purposes: dict[tuple[RoleGroup, bool, str, str], tuple[Purpose, ...]] = {}
+    for local in system.servers:
+        for remote in system.partners:
+            for service in Service:
+                for inbound, (src, dst) in ((False, (local, remote)), (True, (remote, local))):
+                    if not server_allows(src, dst, service):
+                        continue
+                    protocol, version = {Service.SERVER_PORT: ("tcp", 0),
+                                         Service.ICMP_ECHO: ("icmp", 4),
+                                         Service.ICMPV6_ECHO: ("icmpv6", 6)}[service]
+                    hosts = {_host_network(a) for a in remote.addresses
+                             if version in (0, a.version)}
+                    if not hosts:
+                        continue
+                    key = (local.group, inbound, partner_name(remote), protocol)
+                    found.setdefault(key, set()).update(hosts)
+                    rule = next(r for r in FLOW_MATRIX
+                                if r.source is src.group and r.destination is dst.group)
+                    purposes[key] = Flow(src.group, dst.group, service,
+                                         rule.purposes).service_purposes
+    flows = []
+    for key, hosts in found.items():
+        group, inbound, peer, protocol = key
+        port = (system.port if protocol == "tcp" else
+                ICMP_ECHO_REQUEST if protocol == "icmp" else ICMPV6_ECHO_REQUEST)
+        why = purposes[key]
+        flows.append(PeerFlow(group, inbound, PARTNER, peer, protocol, protocol, ((port, port),),
+                              tuple(sorted(hosts, key=lambda n: (n.version, n))),
+                              Purpose(", ".join(p.short for p in why),
+                                      "; ".join(p.text for p in why))))
+    return flows
+
+
 @lru_cache(maxsize=256)
 def peer_flows(system: System) -> tuple[PeerFlow, ...]:
     """Every flow between the system's role groups and its peers, in a stable order."""
-    flows: list[PeerFlow] = []
+    flows: list[PeerFlow] = _partner_flows(system)
     for row in PEER_MATRIX:
         expand = {CLIENT: _client_flows, MONITOR: _monitor_flows,
                   OUTSTATION: _outstation_flows}[row.kind]

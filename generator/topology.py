@@ -11,15 +11,26 @@ from typing import Any
 
 from generator import topology_peers as peers
 from generator.errors import Problem, TopologyError
-from generator.model import DEFAULT_PORT, Address, Role, RoleGroup, Server, System, Target
+from generator.model import (
+    DEFAULT_PORT,
+    ONPREM,
+    Address,
+    NetworkSpec,
+    Role,
+    RoleGroup,
+    Server,
+    System,
+    Target,
+)
+from generator.policy import Service, server_allows
 from generator.yaml_source import Spanned, load_spanned, type_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
 SUPPORTED_VERSIONS = (1, 2)
 TOP_KEYS = ("version", "system", "port", "targets", "servers")
-V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations")
+V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations", "networks")
 SERVER_KEYS = ("name", "role", "addresses")
-V2_SERVER_KEYS = ("icmp_monitors",)
+V2_SERVER_KEYS = ("icmp_monitors", "network")
 MAX_STANDBYS = 2  # DOMAIN.md: a Triple Standby is a Main and two Standbys
 # DOMAIN.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
 # permanent standbys count as permanent standbys (inferred there); a standalone Main takes the
@@ -113,6 +124,14 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
 
     if version == 2 and servers is not None:
         _distinct_peer_names(check, top, {s.name for s in servers})
+        extra["networks"] = peers.networks(check, top.get("networks"))
+        if "networks" in top and "targets" in top:
+            check.at(top["targets"], "a file has `targets` or `networks`, not both: with "
+                                     "`networks`, each network's cloud says which module it gets")
+        if "networks" in top:
+            targets = tuple(t for t in Target
+                            if any(n.cloud == t.value for n in extra["networks"]))
+            _placed(check, top, servers, extra["networks"])
     if check.problems or system_name is None or servers is None:
         raise TopologyError(check.problems)
     return System(
@@ -207,9 +226,14 @@ def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server
             check.at(r, f"unknown role {r.value!r}{hint}; allowed: {', '.join(allowed)}")
     addresses = _addresses(check, fields.get("addresses"), seen)
     monitors = peers.icmp_monitors(check, fields.get("icmp_monitors"))
+    network = fields.get("network")
+    placed = ""
+    if network is not None:
+        placed = check.name(network, "network") or ""
     if not ok or name is None or role is None or addresses is None:
         return None
-    return Server(name=name, role=role, addresses=addresses, icmp_monitors=monitors)
+    return Server(name=name, role=role, addresses=addresses, icmp_monitors=monitors,
+                  network=placed)
 
 
 def _addresses(
@@ -298,3 +322,32 @@ def _distinct_peer_names(check: _Checker, top: dict[str, Spanned], servers: set[
                 check.at(name, f"'{name.value}' is already {seen[name.value]}: name "
                                f"{what.split()[-1]}s apart from servers and each other")
             seen.setdefault(name.value, what)
+
+
+def _placed(check: _Checker, top: dict[str, Spanned], servers: list[Server],
+            networks: tuple[NetworkSpec, ...]) -> None:
+    """With `networks`: every server names a known network, and every server with a partner
+    in another network lists its addresses (the partner's module names them)."""
+    known = {n.name: n for n in networks}
+    entries = {e.value["name"].value: e for e in top["servers"].value
+               if isinstance(e.value, dict) and "name" in e.value}
+    for server in servers:
+        entry = entries[server.name]
+        if not server.network:
+            check.at(entry, f"server '{server.name}' needs `network` (one of: "
+                            f"{', '.join(sorted(known)) or 'none defined'})")
+        elif server.network not in known:
+            hint = did_you_mean(server.network, tuple(known))
+            check.at(entry.value["network"], f"unknown network '{server.network}'{hint}; "
+                                             f"defined: {', '.join(sorted(known))}")
+    for a in servers:
+        for b in servers:
+            if a.network == b.network or a.addresses or b.network not in known:
+                continue
+            if known[b.network].cloud == ONPREM:
+                continue  # no module names a's addresses there
+            if any(server_allows(a, b, s) or server_allows(b, a, s) for s in Service):
+                check.at(entries[a.name], f"server '{a.name}' (network {a.network}) needs "
+                                          f"`addresses`: its partner '{b.name}' is in network "
+                                          f"{b.network}, whose module names partners in other "
+                                          "networks by their addresses")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.flow_table import as_rows
-from generator.model import System, Target
-from generator.targets import RENDERERS
+from generator.model import System
+from generator.targets import render_system
 from generator.verify.hcl_module import resources_in
 
 FlowKey = tuple[str, str, str, str]  # source, destination, protocol, port
@@ -40,14 +40,22 @@ class TopologyDiff:
             r.empty for r in self.resources.values())
 
 
+def _end(name: str, network: str) -> str:
+    return f"{name} ({network})" if network else name
+
+
 def _flows(system: System) -> set[FlowKey]:
-    return {(r["source"], r["destination"], r["protocol"], r["port"]) for r in as_rows(system)}
+    """Flows by their ends (with the network, where the topology places servers), so a server
+    moving between networks shows as flows removed and added."""
+    return {(_end(r["source"], r["source_network"]),
+             _end(r["destination"], r["destination_network"]), r["protocol"], r["port"])
+            for r in as_rows(system)}
 
 
-def _resources(system: System, target: Target) -> dict[str, dict[str, Any]]:
-    if target not in system.targets:
-        return {}
-    return resources_in(RENDERERS[target](system)["main.tf"])
+def _resources(system: System) -> dict[str, dict[str, dict[str, Any]]]:
+    """Module folder (a target, or a network) -> resource address -> attributes."""
+    return {folder: resources_in(files["main.tf"])
+            for folder, files in render_system(system).items()}
 
 
 def diff_topologies(old: System, new: System) -> TopologyDiff:
@@ -55,8 +63,9 @@ def diff_topologies(old: System, new: System) -> TopologyDiff:
     before, after = _flows(old), _flows(new)
     result.flows_added = sorted(after - before)
     result.flows_removed = sorted(before - after)
-    for target in Target:
-        a, b = _resources(old, target), _resources(new, target)
+    old_modules, new_modules = _resources(old), _resources(new)
+    for folder in sorted(old_modules.keys() | new_modules.keys()):
+        a, b = old_modules.get(folder, {}), new_modules.get(folder, {})
         changes = ResourceChanges(sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys()))
         for address in sorted(a.keys() & b.keys()):
             keys = sorted(a[address].keys() | b[address].keys())
@@ -65,7 +74,7 @@ def diff_topologies(old: System, new: System) -> TopologyDiff:
             if delta:
                 changes.changed[address] = delta
         if a or b:
-            result.resources[target.value] = changes
+            result.resources[folder] = changes
     return result
 
 

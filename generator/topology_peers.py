@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 from generator.model import (
     DEFAULT_ADVISE_PORTS,
     DEFAULT_WEB_PORTS,
+    ONPREM,
     Address,
     Client,
     ClientService,
     Network,
+    NetworkSpec,
     Outstation,
     RoleGroup,
 )
@@ -273,3 +275,44 @@ def icmp_monitors(check: _Checker, value: Spanned | None) -> tuple[Address, ...]
             continue
         found.append(net.network_address)
     return tuple(found)
+
+
+NETWORK_CLOUDS = ("aws", "azure", ONPREM)
+MAX_NETWORKS = 10
+
+
+def networks(check: _Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
+    """`networks`: name -> {cloud: aws | azure | onprem}."""
+    if value is None:
+        return ()
+    if not isinstance(value.value, dict) or not value.value:
+        check.at(value, "networks must be a mapping of network names to {cloud: aws | azure | "
+                        "onprem}")
+        return ()
+    found = []
+    if len(value.value) > MAX_NETWORKS:
+        check.at(value, f"at most {MAX_NETWORKS} networks per system (each takes one of "
+                        f"{MAX_NETWORKS} Azure priority slots); this one has {len(value.value)}")
+    for key, entry in value.value.items():
+        where = value.key_marks.get(key, (value.line, value.column))
+        name = check.name(Spanned(key, *where), "network name")
+        if not isinstance(entry.value, dict):
+            check.at(entry, f"network '{key}' must be a mapping such as {{cloud: aws}}")
+            continue
+        check.unknown_keys(entry, ("cloud",), f"network '{key}'")
+        cloud = entry.value.get("cloud")
+        if cloud is None:
+            check.at(entry, f"network '{key}' is missing required key 'cloud' "
+                            f"({', '.join(NETWORK_CLOUDS)})")
+            continue
+        if cloud.value not in NETWORK_CLOUDS:
+            from generator.topology import did_you_mean  # noqa: PLC0415
+
+            hint = did_you_mean(cloud.value, NETWORK_CLOUDS) if isinstance(cloud.value, str) \
+                else ""
+            check.at(cloud, f"unknown cloud {cloud.value!r}{hint}; allowed: "
+                            f"{', '.join(NETWORK_CLOUDS)}")
+            continue
+        if name is not None:
+            found.append(NetworkSpec(name, str(cloud.value)))
+    return tuple(sorted(found))

@@ -13,6 +13,8 @@ from typing import Any
 import hcl2
 import pytest
 
+from generator.placement import placements
+from generator.topology import load_topology
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, parse_hcl, resources
 
 SCHEMAS = ROOT / "tests" / "data" / "provider-schemas"
@@ -41,7 +43,9 @@ def module_resources(folder: Path) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_modules_exist_for_every_example() -> None:
-    assert len(MODULES) == 2 * len(EXAMPLES)  # every example, aws and azure each
+    expected = {f"{load_topology(e).name}/{p.folder}" for e in EXAMPLES
+                for p in placements(load_topology(e))}
+    assert {f"{m.parent.name}/{m.name}" for m in MODULES} == expected
 
 
 @pytest.mark.parametrize("folder", MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -210,10 +214,9 @@ def test_example_roots_call_a_committed_module_with_its_inputs(root: Path) -> No
     assert required <= inputs
 
 
-def test_there_is_a_root_configuration_per_example_and_cloud() -> None:
-    cases = {p.stem for p in (ROOT / "examples").glob("*.yaml")}
-    assert {f"{p.parent.parent.name}/{p.parent.name}" for p in EXAMPLE_ROOTS} == {
-        f"{c}/{t}" for c in cases for t in ("aws", "azure")}
+def test_there_is_a_root_configuration_per_example_and_module() -> None:
+    expected = {f"{e.stem}/{p.folder}" for e in EXAMPLES for p in placements(load_topology(e))}
+    assert {f"{p.parent.parent.name}/{p.parent.name}" for p in EXAMPLE_ROOTS} == expected
 
 
 def test_every_checkov_suppression_is_listed_in_the_readme() -> None:

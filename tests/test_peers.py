@@ -4,6 +4,7 @@ devices, judged against DOMAIN.md's "Beyond the server pair" as tests/domain.py 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 from pathlib import Path
@@ -260,6 +261,14 @@ def topologies_v2(draw: st.DrawFn) -> dict[str, Any]:
     for server in doc["servers"]:
         if draw(st.booleans()):
             server["icmp_monitors"] = [f"192.0.2.{draw(st.integers(1, 250))}"]
+    if draw(st.booleans()):  # several networks: on premises, AWS VPCs, Azure VNets
+        clouds = draw(st.lists(st.sampled_from(["aws", "azure", "onprem"]), min_size=1,
+                               max_size=3))
+        doc["networks"] = {f"net-{i}": {"cloud": c} for i, c in enumerate(clouds)}
+        doc.pop("targets", None)
+        for i, server in enumerate(doc["servers"]):
+            server["network"] = f"net-{draw(st.integers(0, len(clouds) - 1))}"
+            server["addresses"] = [f"10.{200 + i}.0.10"]
     return doc
 
 
@@ -269,6 +278,7 @@ def _named(doc: dict[str, Any]) -> set[str]:
     found = {str(ipaddress.ip_network(n)) for c in doc["clients"] for n in c["sources"]}
     found |= {str(ipaddress.ip_network(n)) for o in doc["outstations"] for n in o["addresses"]}
     found |= {f"{m}/32" for s in doc["servers"] for m in s.get("icmp_monitors", [])}
+    found |= {str(ipaddress.ip_network(a)) for s in doc["servers"] for a in s.get("addresses", [])}
     return found
 
 
@@ -280,31 +290,43 @@ def test_version_2_rules_open_only_what_the_file_names(doc: dict[str, Any],
     modules = emitted(doc, tmp_path)
     named = _named(doc)
     dmz = "dmz_permanent_standby"
-    if "aws" in modules:
-        rules = rules_of(modules["aws"]["main.tf"])
+    servers = {str(ipaddress.ip_network(a)) for s in doc["servers"]
+               for a in s.get("addresses", [])}
+    for files in modules.values():
+        check_module(files["main.tf"], named, servers, dmz)
+
+
+def check_module(main: str, named: set[str], servers: set[str], dmz: str) -> None:
+    """No rule opens to more than the file names; nothing leaves the DMZ standby towards a
+    server (by group or by a server's address); nothing admits it (by group)."""
+    if "aws_security_group" in main:
+        dmz_group = f"${{aws_security_group.{dmz}.id}}"
+        rules = rules_of(main)
         for kind in ("ingress", "egress"):
             for name, rule in rules.get(f"aws_vpc_security_group_{kind}_rule", {}).items():
                 cidr = rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
                 if cidr is not None:
                     assert cidr in named, name  # never more than the file names
-                elif kind == "egress":  # nothing leaves the DMZ standby towards a server
-                    assert rule["security_group_id"] != f"${{aws_security_group.{dmz}.id}}"
+                    if kind == "egress" and rule["security_group_id"] == dmz_group:
+                        assert cidr not in servers, name
+                elif kind == "egress":
+                    assert rule["security_group_id"] != dmz_group, name
                 else:
-                    assert rule["referenced_security_group_id"] != \
-                        f"${{aws_security_group.{dmz}.id}}"
-    if "azure" in modules:
-        rules = rules_of(modules["azure"]["main.tf"])["azurerm_network_security_rule"]
-        for name, rule in rules.items():
-            prefixes = [*rule.get("source_address_prefixes", []),
-                        *rule.get("destination_address_prefixes", [])]
-            if rule["access"] == "Allow":
-                assert set(prefixes) <= named, name
-                assert "*" not in (rule.get("source_address_prefix"),
-                                   rule.get("destination_address_prefix")), name
-                dmz_asg = f"${{azurerm_application_security_group.{dmz}.id}}"
-                if rule["direction"] == "Outbound" and rule.get(
-                        "destination_application_security_group_ids"):
-                    assert dmz_asg not in rule.get("source_application_security_group_ids", [])
+                    assert rule["referenced_security_group_id"] != dmz_group, name
+        return
+    dmz_asg = f"${{azurerm_application_security_group.{dmz}.id}}"
+    for name, rule in rules_of(main)["azurerm_network_security_rule"].items():
+        if rule["access"] != "Allow":
+            continue
+        prefixes = [*rule.get("source_address_prefixes", []),
+                    *rule.get("destination_address_prefixes", [])]
+        assert set(prefixes) <= named, name
+        assert "*" not in (rule.get("source_address_prefix"),
+                           rule.get("destination_address_prefix")), name
+        if rule["direction"] == "Outbound" and dmz_asg in rule.get(
+                "source_application_security_group_ids", []):
+            assert not rule.get("destination_application_security_group_ids"), name
+            assert not set(rule.get("destination_address_prefixes", [])) & servers, name
 
 
 def test_the_property_draws_every_kind_of_peer() -> None:

@@ -26,7 +26,7 @@ def emitted(doc: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
     path = folder / "topology.yaml"
     path.write_text(yaml.safe_dump(doc))
     system = parse_topology(load_spanned(path), str(path), path.name)
-    return {t.value: files for t, files in render_system(system).items()}
+    return dict(render_system(system))
 
 
 def rules_of(text: str) -> dict[str, dict[str, dict[str, Any]]]:

@@ -11,23 +11,29 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from generator.model import System
+from generator.model import System, Target
+from generator.placement import placements
 from generator.topology import load_topology
 from generator.verify.aws_effective import decide_aws, read_effective
 from generator.verify.aws_landscape import Landscape, provision_servers
-from generator.verify.reachability import Check
+from generator.verify.reachability import Check, compare
+from generator.verify.report import expected_aws
 from generator.verify.terraform_proof import Applied, apply_root, judge, state_labels
 from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
 from tests.domain import domain_allows
 from tests.test_peers import peer_verdicts
 
 DMZ_EXAMPLE = ROOT / "examples" / "dmz.yaml"
+TWO_VPC = ROOT / "examples" / "two-vpc.yaml"
+# examples laid out per target (`aws`); those with `networks` are applied by their own test
+SINGLE = [e for e in EXAMPLES if not load_topology(e).networks]
 
 
 def example_root(example: Path, into: Path) -> Path:
@@ -80,7 +86,7 @@ def against_domain(system: System, checks: list[Check]) -> list[tuple[str, str, 
                   and c.actual != domain_allows(roles[c.source], roles[c.destination]))
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.stem)
 def test_example_applied_by_terraform_allows_exactly_the_domain_matrix(
         example: Path, apply_example: Callable[..., Applied], moto_server: Any) -> None:
     applied = apply_example(example)
@@ -92,7 +98,7 @@ def test_example_applied_by_terraform_allows_exactly_the_domain_matrix(
     assert peer_verdicts(checks, yaml.safe_load(example.read_text())) == []
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.stem)
 def test_replan_after_apply_is_quiet_but_for_motos_known_gap(
         example: Path, apply_example: Callable[..., Applied]) -> None:
     applied = apply_example(example)
@@ -120,7 +126,7 @@ def _after_unknown(plan: dict[str, Any], address: str) -> dict[str, Any]:
     return {}
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.stem)
 def test_first_plan_creates_every_module_resource_and_nothing_else(
         example: Path, apply_example: Callable[..., Applied]) -> None:
     applied = apply_example(example)
@@ -222,9 +228,10 @@ def test_labels_name_terraform_addresses_for_every_rule(
 
 def test_every_aws_module_validates_with_the_real_provider(terraform: Any,
                                                            tmp_path: Path) -> None:
-    folders = sorted((ROOT / "modules").glob("*/aws"))
-    assert len(folders) == len(EXAMPLES)
-    copies = [tmp_path / f.parent.name for f in folders]
+    folders = sorted(ROOT / "modules" / load_topology(e).name / p.folder for e in EXAMPLES
+                     for p in placements(load_topology(e)) if p.target is Target.AWS)
+    assert len(folders) == len(SINGLE) + 3  # two-vpc has two, hybrid-dr one
+    copies = [tmp_path / f"{f.parent.name}-{f.name}" for f in folders]
     for folder, copy in zip(folders, copies, strict=True):
         shutil.copytree(folder, copy)
 
@@ -376,3 +383,31 @@ def test_the_provider_mirror_is_found_where_the_variable_points(
     config = cli_configuration(tmp_path, tmp_path / "cache")
     assert f'path    = "{tmp_path}"' in config
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in config
+
+
+def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
+        terraform: Any, moto_server: Any, tmp_path: Path) -> None:
+    """Two network modules of one system, each applied by its own root configuration into its
+    own VPC; the flows read back across both equal the matrix (partners by address)."""
+    endpoint, ec2 = moto_server
+    system = load_topology(TWO_VPC)
+    interfaces: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for placed in placements(system):
+        root = tmp_path / "examples" / TWO_VPC.stem / placed.folder
+        shutil.copytree(ROOT / "examples" / TWO_VPC.stem / placed.folder, root)
+        shutil.copytree(ROOT / "modules" / system.name / placed.folder,
+                        tmp_path / "modules" / system.name / placed.folder)
+        landscape = provision_servers(ec2, placed.view)  # a VPC of its own
+        applied = apply_root(terraform, root, endpoint, landscape, replan=False,
+                             keep_plan=False)
+        interfaces.update(landscape.interfaces)
+        labels.update(state_labels(applied.state))
+    state = read_effective(ec2, system, interfaces, labels)
+    checks = compare(system, "aws", partial(decide_aws, state, system.port), expected_aws)
+    assert {c.source for c in checks} == {"scada-a", "scada-b", "scada-dmz"}
+    assert against_domain(system, checks) == []
+    across = [c for c in checks if c.source == "scada-a" and c.destination == "scada-dmz"
+              and c.actual]
+    assert across
+    assert all("partner_control_vpc_redundant" in c.because for c in across)

@@ -55,7 +55,9 @@ def test_every_example_verifies() -> None:
     assert report["ok"] is True
     assert {(r["system"], r["target"]) for r in report["results"]} == {
         (s, t) for s in ("plant-north", "pump-station", "grid-control", "water-west")
-        for t in ("aws", "azure")}
+        for t in ("aws", "azure")} | {
+        ("river-east", "dmz-vpc"), ("river-east", "dr-vnet"), ("river-east", "whole system"),
+        ("harbour", "control-vpc"), ("harbour", "dmz-vpc"), ("harbour", "whole system")}
     assert all(r["mismatches"] == 0 and r["checks"] > 0 for r in report["results"])
 
 

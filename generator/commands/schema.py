@@ -47,6 +47,16 @@ def _version(version: int) -> dict[str, Any]:
         },
     }
     if version == 2:
+        server["network"] = {**name, "description": "The network the server is in (with "
+                                                     "`networks`)."}
+        top["networks"] = {
+            "type": "object", "minProperties": 1, "maxProperties": 10,
+            "propertyNames": {"pattern": f"^{NAME_PATTERN.pattern}$"},
+            "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["cloud"],
+                "properties": {"cloud": {"enum": ["aws", "azure", "onprem"]}}},
+            "description": "Where servers are: one module per aws or azure network.",
+        }
         server["icmp_monitors"] = {"type": "array", "uniqueItems": True, "maxItems": 6,
                                    "items": address,
                                    "description": "Hosts this server pings (ICMP monitor)."}

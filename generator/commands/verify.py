@@ -13,7 +13,7 @@ from generator.fleet import load_systems
 from generator.model import System, Target
 
 if TYPE_CHECKING:
-    from generator.verify.report import TargetReport
+    from generator.verify.reachability import TargetReport
 
 
 def add_parser(sub: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from generator.model import System, Target
+from generator.placement import placements
 from generator.targets.aws import render_aws
 from generator.targets.azure import render_azure
 from generator.targets.module import ModuleFiles
@@ -15,6 +16,7 @@ RENDERERS: dict[Target, Callable[[System], ModuleFiles]] = {
 }
 
 
-def render_system(system: System) -> dict[Target, ModuleFiles]:
-    """Every module the system's topology asks for, rendered in memory."""
-    return {target: RENDERERS[target](system) for target in system.targets}
+def render_system(system: System) -> dict[str, ModuleFiles]:
+    """Every module the system's topology asks for, rendered in memory, by folder name (the
+    target's name, or with `networks` the network's)."""
+    return {p.folder: RENDERERS[p.target](p.view) for p in placements(system)}

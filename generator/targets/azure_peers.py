@@ -2,6 +2,9 @@
 
 Priorities depend only on what a rule is (DESIGN.md), in bands beside the server-to-server
 allows (1111-1332) and denies (4010, 4020):
+- 1400 + 50 * network slot + 10 * group + service: partners in other networks (group: redundant
+  1, permanent_standby 2, dmz_permanent_standby 3; service: server port 1, ICMP 2, ICMPv6 3;
+  a network's slot, 0-9, comes from its name as below)
 - 1901 / 1902: outbound ICMP to the role group's monitor hosts (IPv4 / IPv6)
 - 2000 + 10 * slot + service: clients (service: viewx 1, web 2, advise 3)
 - 3000 + 10 * slot + service: outstations (poll 1, listen 2)
@@ -20,27 +23,38 @@ from functools import lru_cache
 
 from generator.hcl import HclText, hcl_identifier, hcl_string
 from generator.model import RoleGroup, System
-from generator.peer_policy import CLIENT, MONITOR, PeerFlow, inbound_services, peer_flows
+from generator.peer_policy import (
+    CLIENT,
+    MONITOR,
+    PARTNER,
+    PeerFlow,
+    inbound_services,
+    partner_name,
+    peer_flows,
+)
 from generator.targets.module import map_entries
 
+PARTNER_BASE = 1400
 MONITOR_BASE = 1900
 CLIENT_BASE = 2000
 OUTSTATION_BASE = 3000
 SLOTS = 100
+NETWORK_SLOTS = 10  # networks per system (the topology refuses more)
+_PARTNER_SERVICE = {"tcp": 1, "icmp": 2, "icmpv6": 3}
 PEER_DENY = {"tcp": 4030, "udp": 4040}
 _SERVICE_OFFSET = {"viewx": 1, "web": 2, "advise": 3, "poll": 1, "listen": 2, "icmp": 1,
                    "icmpv6": 2}
 _PROTOCOL = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "icmpv6": "Icmp"}
 
 
-def slots(names: list[str]) -> dict[str, int]:
+def slots(names: list[str], count: int = SLOTS) -> dict[str, int]:
     """A slot per name from the name alone, unless two collide (then name order decides)."""
     taken: dict[int, str] = {}
     found: dict[str, int] = {}
     for name in sorted(names):
-        slot = zlib.crc32(name.encode()) % SLOTS
+        slot = zlib.crc32(name.encode()) % count
         while slot in taken:
-            slot = (slot + 1) % SLOTS
+            slot = (slot + 1) % count
         taken[slot] = name
         found[name] = slot
     return found
@@ -87,10 +101,16 @@ def _allow(flow: PeerFlow, priority: int) -> PeerNsgRule:
 def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
     client_slot = slots([c.name for c in system.clients])
     station_slot = slots([o.name for o in system.outstations])
+    network_slot = slots([n.name for n in system.networks], NETWORK_SLOTS)
+    groups = {partner_name(s): s for s in system.partners}
     rules = []
     for flow in peer_flows(system):
-        offset = _SERVICE_OFFSET[flow.service]
-        if flow.kind == MONITOR:
+        offset = _SERVICE_OFFSET.get(flow.service, 0)
+        if flow.kind == PARTNER:
+            remote = groups[flow.peer]
+            priority = (PARTNER_BASE + 50 * network_slot[remote.network]
+                        + 10 * remote.group.index + _PARTNER_SERVICE[flow.protocol])
+        elif flow.kind == MONITOR:
             priority = MONITOR_BASE + offset
         elif flow.kind == CLIENT:
             priority = CLIENT_BASE + 10 * client_slot[flow.peer] + offset

@@ -47,10 +47,15 @@ def _holds(flow: PeerFlow, address: Address) -> bool:
 def probes(system: System) -> list[Probe]:
     flows = peer_flows(system)
     found: dict[Address, str] = {}
+    partners = {a: s.name for s in system.partners for a in s.addresses}
     for flow in flows:
         for network in flow.networks:
             label = flow.peer if flow.kind != MONITOR else "icmp monitor"
-            found.setdefault(_inside(network), label)
+            address = _inside(network)
+            found.setdefault(address, partners.get(address, label))
+    for partner in system.partners:  # every server elsewhere, with a flow here or not
+        for address in partner.addresses:
+            found.setdefault(address, partner.name)
     named = [n for f in flows for n in f.networks]
     servers = {a for s in system.servers for a in s.addresses}
     for text in _OUTSIDERS:
@@ -73,7 +78,7 @@ def _matches(flow: PeerFlow, traffic: Traffic) -> bool:
 def _inbound_traffic(system: System) -> list[Traffic]:
     opened = {Traffic("tcp", system.port), Traffic("icmp", ICMP_ECHO_REQUEST)}
     for flow in peer_flows(system):
-        if flow.inbound and not flow.is_icmp:
+        if flow.inbound:
             opened.update(Traffic(flow.protocol, lo) for lo, _ in flow.ports)
     return sorted(opened, key=lambda t: (t.protocol, t.port))
 

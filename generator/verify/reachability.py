@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generator.model import Address, Server, System
 from generator.policy import (
@@ -78,6 +78,24 @@ class Check:
             "service": self.service, "expected": "allow" if self.expected else "deny",
             "actual": "allow" if self.actual else "deny", "ok": self.ok, "because": self.because,
         }
+
+
+@dataclass
+class TargetReport:
+    system: str
+    target: str
+    module: str
+    checks: list[Check] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
+
+    @property
+    def mismatches(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and not self.problems
 
 
 Evaluator = Callable[[Server, Server, Service], Decision]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from generator.model import Server, System, Target
+from generator.placement import placements
 from generator.policy import Flow, Service
 from generator.targets.aws import AwsRule, protocol_and_ports
 from generator.targets.azure import NsgRule, allow_priority
@@ -19,26 +19,9 @@ from generator.verify.aws_moto import build_in_moto, moto_sandbox
 from generator.verify.azure_nsg import build_nsgs, decide_azure
 from generator.verify.azure_nsg import decide_traffic as azure_traffic
 from generator.verify.hcl_module import read_module
-from generator.verify.peer_checks import peer_checks
-from generator.verify.reachability import Check, compare
-
-
-@dataclass
-class TargetReport:
-    system: str
-    target: str
-    module: str
-    checks: list[Check] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
-
-    @property
-    def mismatches(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
-
-    @property
-    def ok(self) -> bool:
-        return not self.mismatches and not self.problems
+from generator.verify.peer_checks import Decide, peer_checks
+from generator.verify.reachability import TargetReport, compare
+from generator.verify.system_checks import whole_system
 
 
 def _flow(src: Server, dst: Server, service: Service) -> Flow:
@@ -61,38 +44,58 @@ def expected_azure(src: Server, dst: Server, service: Service) -> str:
     return " and ".join(f"azurerm_network_security_rule.{r.name}" for r in rules)
 
 
-def verify_target(system: System, target: Target, modules: Path,
-                  ec2: Any | None = None) -> TargetReport:
-    """Evaluate one module; `ec2` is a shared moto sandbox (a fresh one when None)."""
-    folder = modules / system.name / target.value
+def verify_module(view: System, folder_name: str, target: Target, modules: Path,
+                  ec2: Any | None = None) -> tuple[TargetReport, Decide]:
+    """Evaluate one module of a system (`view`: the system as that module sees it); returns the
+    report and the module's evaluator, for judging pairs across networks."""
+    folder = modules / view.name / folder_name
     module = read_module(folder)
-    report = TargetReport(system.name, target.value, str(folder))
+    report = TargetReport(view.name, folder_name, str(folder))
+    decide: Decide
     if target is Target.AWS:
-        aws = build_in_moto(system, module, ec2)
+        aws = build_in_moto(view, module, ec2)
         report.problems = aws.problems
-        decide = partial(decide_aws, aws, system.port)
-        report.checks = compare(system, target.value, decide, expected_aws)
-        if system.version == 2:  # the builder gives servers the module's groups only
-            report.checks += peer_checks(system, target.value, partial(aws_traffic, aws),
-                                         strict_outbound=True, dmz_outbound_denied=True)
+        report.checks = compare(view, folder_name, partial(decide_aws, aws, view.port),
+                                expected_aws)
+        decide = partial(aws_traffic, aws)
+        strict = True  # the builder gives servers the module's groups only
     else:
         azure = build_nsgs(module)
         report.problems = azure.problems
-        decide = partial(decide_azure, azure, system.port)
-        report.checks = compare(system, target.value, decide, expected_azure)
-        if system.version == 2:
-            report.checks += peer_checks(system, target.value, partial(azure_traffic, azure),
-                                         strict_outbound=False, dmz_outbound_denied=True)
-    return report
+        report.checks = compare(view, folder_name, partial(decide_azure, azure, view.port),
+                                expected_azure)
+        decide = partial(azure_traffic, azure)
+        strict = False
+    if view.version == 2:
+        report.checks += peer_checks(view, folder_name, decide, strict_outbound=strict,
+                                     dmz_outbound_denied=True)
+    return report, decide
+
+
+def verify_target(system: System, target: Target, modules: Path,
+                  ec2: Any | None = None) -> TargetReport:
+    """Evaluate the module of one target (the layout without `networks`)."""
+    return verify_module(system, target.value, target, modules, ec2)[0]
+
+
+def verify_system(system: System, modules: Path, ec2: Any | None = None) -> list[TargetReport]:
+    """Every module of one system; with `networks`, also every server pair across them."""
+    reports, deciders = [], {}
+    for placed in placements(system):
+        report, decide = verify_module(placed.view, placed.folder, placed.target, modules, ec2)
+        reports.append(report)
+        deciders[placed.folder] = decide
+    if system.networks:
+        reports.append(whole_system(system, deciders, str(modules / system.name)))
+    return reports
 
 
 def verify_systems(systems: list[System], modules: Path) -> list[TargetReport]:
-    """Every target of every system, sharing one moto sandbox."""
+    """Every module of every system, sharing one moto sandbox."""
     with ExitStack() as stack:
         ec2 = (stack.enter_context(moto_sandbox())
                if any(Target.AWS in s.targets for s in systems) else None)
-        return [verify_target(system, target, modules, ec2)
-                for system in systems for target in system.targets]
+        return [r for system in systems for r in verify_system(system, modules, ec2)]
 
 
 def as_json(reports: list[TargetReport]) -> str:

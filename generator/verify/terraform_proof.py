@@ -28,8 +28,8 @@ from generator.verify.aws_landscape import (
 )
 from generator.verify.hcl_module import ModuleReadError
 from generator.verify.peer_checks import peer_checks
-from generator.verify.reachability import compare
-from generator.verify.report import TargetReport, expected_aws
+from generator.verify.reachability import TargetReport, compare
+from generator.verify.report import expected_aws
 from generator.verify.terraform_cli import Terraform, moto_provider_override
 
 OVERRIDE_FILE = "scadafw_moto_override.tf"
