@@ -46,29 +46,44 @@ def example_root(example: Path, into: Path) -> Path:
     return into / "examples" / example.stem / "aws"
 
 
+def _variants() -> list[tuple[Path, Callable[[Landscape], dict[str, str]] | None, str]]:
+    """What the tests below apply: every example as committed, and two mutations of dmz."""
+    return [*((e, None, "") for e in SINGLE),
+            (DMZ_EXAMPLE, _maintenance_group, "-maintenance"),
+            (DMZ_EXAMPLE, _root_rule_dmz_to_redundant, "-dmzrule")]
+
+
 @pytest.fixture(scope="module")
 def apply_example(terraform: Any, moto_server: Any,
                   tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Applied]:
-    """Apply an example (with optional extra root files), once per distinct request."""
+    """Every variant applied once, two at a time (the machine has two cores and each pipeline
+    waits on moto part of the time); the tests then look results up."""
     endpoint, ec2 = moto_server
-    done: dict[tuple[str, tuple[tuple[str, str], ...]], Applied] = {}
+    jobs = []
+    for example, extra, tag in _variants():  # the account first, one call at a time
+        system = load_topology(example)
+        root = example_root(example, tmp_path_factory.mktemp(f"{example.stem}{tag}"))
+        landscape = provision_servers(ec2, system)
+        for name, text in (extra(landscape) if extra else {}).items():
+            (root / name).write_text(text)
+        jobs.append(((example.stem, tag), root, landscape, tag))
+    for _, root, _, _ in jobs:  # inits share the plugin cache: one at a time
+        terraform.init(root)
 
-    def apply(example: Path, extra: Callable[[Landscape], dict[str, str]] | None = None,
-              tag: str = "") -> Applied:
-        """`tag` names a variant; variants (mutations) are not re-planned, to save time."""
-        key = (example.stem, (("tag", tag),))
-        if key not in done:
-            system = load_topology(example)
-            root = example_root(example, tmp_path_factory.mktemp(f"{example.stem}{tag}"))
-            landscape = provision_servers(ec2, system)
-            for name, text in (extra(landscape) if extra else {}).items():
-                (root / name).write_text(text)
-            if not tag:  # the example as committed must validate before it plans
-                terraform.init(root)
-                validation = terraform.validate(root)
-                assert validation["valid"], validation["diagnostics"]
-            done[key] = apply_root(terraform, root, endpoint, landscape, replan=not tag)
-        return done[key]
+    def run(job: tuple[tuple[str, str], Path, Landscape, str]) -> Applied:
+        _, root, landscape, tag = job
+        if not tag:  # the example as committed validates (plan would also refuse it)
+            validation = terraform.validate(root)
+            assert validation["valid"], validation["diagnostics"]
+        # variants (mutations) are not re-planned, to save time
+        return apply_root(terraform, root, endpoint, landscape, replan=not tag)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip([j[0] for j in jobs], pool.map(run, jobs), strict=True))
+
+    def apply(example: Path, extra: object = None, tag: str = "") -> Applied:
+        del extra  # applied above, by its tag
+        return done[(example.stem, tag)]
 
     return apply
 
@@ -393,16 +408,22 @@ def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
     system = load_topology(TWO_VPC)
     interfaces: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
+    roots = []
     for placed in placements(system):
         root = tmp_path / "examples" / TWO_VPC.stem / placed.folder
         shutil.copytree(ROOT / "examples" / TWO_VPC.stem / placed.folder, root)
         shutil.copytree(ROOT / "modules" / system.name / placed.folder,
                         tmp_path / "modules" / system.name / placed.folder)
-        landscape = provision_servers(ec2, placed.view)  # a VPC of its own
-        applied = apply_root(terraform, root, endpoint, landscape, replan=False,
-                             keep_plan=False)
-        interfaces.update(landscape.interfaces)
-        labels.update(state_labels(applied.state))
+        roots.append((root, provision_servers(ec2, placed.view)))  # a VPC of its own
+        terraform.init(root)
+
+    def run(job: tuple[Path, Landscape]) -> Applied:
+        return apply_root(terraform, job[0], endpoint, job[1], replan=False, keep_plan=False)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for applied in pool.map(run, roots):
+            interfaces.update(applied.landscape.interfaces)
+            labels.update(state_labels(applied.state))
     state = read_effective(ec2, system, interfaces, labels)
     checks = compare(system, "aws", partial(decide_aws, state, system.port), expected_aws)
     assert {c.source for c in checks} == {"scada-a", "scada-b", "scada-dmz"}
