@@ -152,3 +152,12 @@ def moto_server() -> Any:
 
     with moto_endpoint() as endpoint:
         yield endpoint, ec2_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def apply_example(terraform: Any, moto_server: Any,
+                  tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every example and mutation of tests/terraform_variants.py, applied once per run."""
+    from tests.terraform_variants import apply_all  # noqa: PLC0415
+
+    return apply_all(terraform, moto_server, tmp_path_factory.mktemp)

@@ -28,64 +28,10 @@ from generator.verify.report import expected_aws
 from generator.verify.terraform_proof import Applied, apply_root, judge, state_labels
 from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
 from tests.domain import domain_allows
+from tests.terraform_variants import DMZ_EXAMPLE, SINGLE
 from tests.test_peers import peer_verdicts
 
-DMZ_EXAMPLE = ROOT / "examples" / "dmz.yaml"
 TWO_VPC = ROOT / "examples" / "two-vpc.yaml"
-# examples laid out per target (`aws`); those with `networks` are applied by their own test
-SINGLE = [e for e in EXAMPLES if not load_topology(e).networks]
-
-
-def example_root(example: Path, into: Path) -> Path:
-    """A copy of the example's AWS root configuration and the module it calls, laid out as in
-    the repository so the relative module source still resolves."""
-    system = load_topology(example).name
-    shutil.copytree(ROOT / "examples" / example.stem / "aws", into / "examples" / example.stem
-                    / "aws")
-    shutil.copytree(ROOT / "modules" / system / "aws", into / "modules" / system / "aws")
-    return into / "examples" / example.stem / "aws"
-
-
-def _variants() -> list[tuple[Path, Callable[[Landscape], dict[str, str]] | None, str]]:
-    """What the tests below apply: every example as committed, and two mutations of dmz."""
-    return [*((e, None, "") for e in SINGLE),
-            (DMZ_EXAMPLE, _maintenance_group, "-maintenance"),
-            (DMZ_EXAMPLE, _root_rule_dmz_to_redundant, "-dmzrule")]
-
-
-@pytest.fixture(scope="module")
-def apply_example(terraform: Any, moto_server: Any,
-                  tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Applied]:
-    """Every variant applied once, two at a time (the machine has two cores and each pipeline
-    waits on moto part of the time); the tests then look results up."""
-    endpoint, ec2 = moto_server
-    jobs = []
-    for example, extra, tag in _variants():  # the account first, one call at a time
-        system = load_topology(example)
-        root = example_root(example, tmp_path_factory.mktemp(f"{example.stem}{tag}"))
-        landscape = provision_servers(ec2, system)
-        for name, text in (extra(landscape) if extra else {}).items():
-            (root / name).write_text(text)
-        jobs.append(((example.stem, tag), root, landscape, tag))
-    for _, root, _, _ in jobs:  # inits share the plugin cache: one at a time
-        terraform.init(root)
-
-    def run(job: tuple[tuple[str, str], Path, Landscape, str]) -> Applied:
-        _, root, landscape, tag = job
-        if not tag:  # the example as committed validates (plan would also refuse it)
-            validation = terraform.validate(root)
-            assert validation["valid"], validation["diagnostics"]
-        # variants (mutations) are not re-planned, to save time
-        return apply_root(terraform, root, endpoint, landscape, replan=not tag)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = dict(zip([j[0] for j in jobs], pool.map(run, jobs), strict=True))
-
-    def apply(example: Path, extra: object = None, tag: str = "") -> Applied:
-        del extra  # applied above, by its tag
-        return done[(example.stem, tag)]
-
-    return apply
 
 
 def judged(example: Path, applied: Applied, ec2: Any) -> tuple[System, list[Check]]:
@@ -171,57 +117,18 @@ def test_launch_groups_stay_beside_the_modules_groups(
         assert len(groups) == 2, (server.name, groups)  # launch group + its role group
 
 
-def _maintenance_group(landscape: Landscape) -> dict[str, str]:
-    """A hand-made group in the root configuration: TCP 5481 from every CIDR of the VPC,
-    attached to the Main's interface (a vendor's "temporary" maintenance access)."""
-    rules = "\n".join(f'''
-resource "aws_vpc_security_group_ingress_rule" "maintenance_{i}" {{
-  security_group_id = aws_security_group.maintenance.id
-  cidr_ipv4         = "{cidr}"
-  ip_protocol       = "tcp"
-  from_port         = 5481
-  to_port           = 5481
-}}
-''' for i, cidr in enumerate(landscape.cidrs))
-    main_eni = landscape.interfaces["scada-a"][0]
-    return {"maintenance.tf": f'''
-resource "aws_security_group" "maintenance" {{
-  name        = "vendor-maintenance"
-  description = "vendor maintenance access"
-  vpc_id      = var.vpc_id
-}}
-{rules}
-resource "aws_network_interface_sg_attachment" "maintenance_on_main" {{
-  network_interface_id = "{main_eni}"
-  security_group_id    = aws_security_group.maintenance.id
-}}
-'''}
-
-
 def test_a_permissive_group_on_the_mains_interface_lets_the_dmz_standby_in_and_is_named(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
-    applied = apply_example(DMZ_EXAMPLE, _maintenance_group, tag="-maintenance")
+    applied = apply_example(DMZ_EXAMPLE, tag="-maintenance")
     system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
     assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481")]
     (wrong,) = [c for c in checks if not c.ok]
     assert "aws_security_group.maintenance" in wrong.because
 
 
-def _root_rule_dmz_to_redundant(_: Landscape) -> dict[str, str]:
-    return {"dmz_rule.tf": '''
-resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
-  security_group_id            = module.geo_scada_firewall.security_group_ids["redundant"]
-  referenced_security_group_id = module.geo_scada_firewall.security_group_ids["dmz_permanent_standby"]
-  ip_protocol                  = "tcp"
-  from_port                    = 5481
-  to_port                      = 5481
-}
-'''}
-
-
 def test_a_root_rule_from_the_dmz_group_to_the_redundant_group_is_caught_and_named(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
-    applied = apply_example(DMZ_EXAMPLE, _root_rule_dmz_to_redundant, tag="-dmzrule")
+    applied = apply_example(DMZ_EXAMPLE, tag="-dmzrule")
     system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
     assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481"),
                                               ("scada-dmz", "scada-b", "TCP 5481")]

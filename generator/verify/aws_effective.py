@@ -52,7 +52,7 @@ class AwsState:
         name = self.group_names.get(gid, "")
         made_by = self.labels.get(gid)
         if made_by:
-            return f"{made_by} ({gid})"
+            return made_by if made_by == gid else f"{made_by} ({gid})"
         return f"group {name} ({gid})" if name else f"group {gid}"
 
     def rule_label(self, rule: dict[str, Any]) -> str:
@@ -189,11 +189,14 @@ def allowing_rules(state: AwsState, server: Endpoint, peer: Endpoint, traffic: T
     return sorted(found)
 
 
-def decide_traffic(state: AwsState, src: Endpoint, dst: Endpoint, traffic: Traffic) -> Decision:
+def decide_traffic(state: AwsState, src: Endpoint, dst: Endpoint, traffic: Traffic,
+                   egress_open: bool = False) -> Decision:
     """Allowed when some group of the source lets it out and some group of the destination
     lets it in; a host outside the system has no group of ours, so only the server's side is
-    judged."""
-    out = allowing_rules(state, src, dst, traffic, egress=True) if src.server else [""]
+    judged. `egress_open` judges the destination's side alone (the source's groups are not all
+    known: a plan does not hold an instance's launch group, which allows all egress)."""
+    out = (allowing_rules(state, src, dst, traffic, egress=True)
+           if src.server and not egress_open else [""])
     into = allowing_rules(state, dst, src, traffic, egress=False) if dst.server else [""]
     if out and into:
         return Decision(True, " + ".join(x for x in (out[0], into[0]) if x))

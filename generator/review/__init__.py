@@ -1,0 +1,1 @@
+"""`scadafw review`: a Terraform plan judged in Geo SCADA terms."""

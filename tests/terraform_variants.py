@@ -1,0 +1,114 @@
+"""What the real-Terraform tests apply: each example's AWS root configuration as committed, and
+two mutations of the dmz example a reviewer must catch. Shared by test_terraform.py and
+test_review.py through the session fixture `apply_example` (conftest.py), so each is applied
+once per run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from generator.topology import load_topology
+from generator.verify.aws_landscape import Landscape, provision_servers
+from generator.verify.terraform_proof import Applied, apply_root
+from tests.conftest import EXAMPLES, ROOT
+
+DMZ_EXAMPLE = ROOT / "examples" / "dmz.yaml"
+# examples laid out per target (`aws`); those with `networks` are applied by their own test
+SINGLE = [e for e in EXAMPLES if not load_topology(e).networks]
+
+
+def example_root(example: Path, into: Path) -> Path:
+    """A copy of the example's AWS root configuration and the module it calls, laid out as in
+    the repository so the relative module source still resolves."""
+    system = load_topology(example).name
+    shutil.copytree(ROOT / "examples" / example.stem / "aws", into / "examples" / example.stem
+                    / "aws")
+    shutil.copytree(ROOT / "modules" / system / "aws", into / "modules" / system / "aws")
+    return into / "examples" / example.stem / "aws"
+
+
+def _maintenance_group(landscape: Landscape) -> dict[str, str]:
+    """A hand-made group in the root configuration: TCP 5481 from every CIDR of the VPC,
+    attached to the Main's interface (a vendor's "temporary" maintenance access)."""
+    rules = "\n".join(f'''
+resource "aws_vpc_security_group_ingress_rule" "maintenance_{i}" {{
+  security_group_id = aws_security_group.maintenance.id
+  cidr_ipv4         = "{cidr}"
+  ip_protocol       = "tcp"
+  from_port         = 5481
+  to_port           = 5481
+}}
+''' for i, cidr in enumerate(landscape.cidrs))
+    main_eni = landscape.interfaces["scada-a"][0]
+    return {"maintenance.tf": f'''
+resource "aws_security_group" "maintenance" {{
+  name        = "vendor-maintenance"
+  description = "vendor maintenance access"
+  vpc_id      = var.vpc_id
+}}
+{rules}
+resource "aws_network_interface_sg_attachment" "maintenance_on_main" {{
+  network_interface_id = "{main_eni}"
+  security_group_id    = aws_security_group.maintenance.id
+}}
+'''}
+
+
+def _root_rule_dmz_to_redundant(_: Landscape) -> dict[str, str]:
+    return {"dmz_rule.tf": '''
+resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
+  security_group_id            = module.geo_scada_firewall.security_group_ids["redundant"]
+  referenced_security_group_id = module.geo_scada_firewall.security_group_ids["dmz_permanent_standby"]
+  ip_protocol                  = "tcp"
+  from_port                    = 5481
+  to_port                      = 5481
+}
+'''}
+
+
+def variants() -> list[tuple[Path, Callable[[Landscape], dict[str, str]] | None, str]]:
+    """What the tests below apply: every example as committed, and two mutations of dmz."""
+    return [*((e, None, "") for e in SINGLE),
+            (DMZ_EXAMPLE, _maintenance_group, "-maintenance"),
+            (DMZ_EXAMPLE, _root_rule_dmz_to_redundant, "-dmzrule")]
+
+
+
+def apply_all(terraform: Any, moto_server: Any,
+              tmp_root: Callable[[str], Path]) -> Callable[..., Applied]:
+    """Every variant applied once, two at a time (the machine has two cores and each pipeline
+    waits on moto part of the time); the tests then look results up."""
+    endpoint, ec2 = moto_server
+    jobs = []
+    for example, extra, tag in variants():  # the account first, one call at a time
+        system = load_topology(example)
+        root = example_root(example, tmp_root(f"{example.stem}{tag}"))
+        landscape = provision_servers(ec2, system)
+        for name, text in (extra(landscape) if extra else {}).items():
+            (root / name).write_text(text)
+        jobs.append(((example.stem, tag), root, landscape, tag))
+    for _, root, _, _ in jobs:  # inits share the plugin cache: one at a time
+        terraform.init(root)
+
+    def run(job: tuple[tuple[str, str], Path, Landscape, str]) -> Applied:
+        _, root, landscape, tag = job
+        if not tag:  # the example as committed validates (plan would also refuse it)
+            validation = terraform.validate(root)
+            assert validation["valid"], validation["diagnostics"]
+        # variants (mutations) are not re-planned, to save time
+        return apply_root(terraform, root, endpoint, landscape, replan=not tag)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip([j[0] for j in jobs], pool.map(run, jobs), strict=True))
+
+    def apply(example: Path, extra: object = None, tag: str = "") -> Applied:
+        del extra  # applied above, by its tag
+        return done[(example.stem, tag)]
+
+    return apply
+
+

@@ -1,0 +1,177 @@
+"""`scadafw review`: real plans made here by Terraform (against moto), and real plans of other
+people's systems (tests/data/plan-samples, sources in SOURCES.md there)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.verify.terraform_proof import Applied
+from tests.conftest import ROOT, run_cli
+from tests.terraform_variants import DMZ_EXAMPLE
+
+SAMPLES = sorted((ROOT / "tests" / "data" / "plan-samples").glob("*.json"))
+
+
+def review(plan: dict[str, Any] | Path, tmp_path: Path, *topologies: Path,
+           fmt: str = "json") -> tuple[int, Any]:
+    if isinstance(plan, dict):
+        path = tmp_path / f"plan-{len(list(tmp_path.glob('plan-*')))}.json"
+        path.write_text(json.dumps(plan))
+    else:
+        path = plan
+    result = run_cli("review", path, *(topologies or (DMZ_EXAMPLE,)), "--format", fmt)
+    assert "Traceback" not in result.err
+    return result.code, (json.loads(result.out) if fmt == "json" and result.out else result)
+
+
+def findings(report: dict[str, Any]) -> dict[str, Any]:
+    (system,) = report["systems"]
+    return dict(system)
+
+
+def test_a_clean_plan_of_the_example_is_clean(apply_example: Callable[..., Applied],
+                                              tmp_path: Path) -> None:
+    code, report = review(apply_example(DMZ_EXAMPLE).plan, tmp_path)
+    found = findings(report)
+    assert code == 0, found
+    assert (found["forbidden"], found["missing"], found["replaced"]) == ([], [], [])
+    assert found["undecided"] == []
+
+
+def test_a_permissive_group_on_the_mains_interface_is_named(
+        apply_example: Callable[..., Applied], tmp_path: Path) -> None:
+    code, report = review(apply_example(DMZ_EXAMPLE, tag="-maintenance").plan, tmp_path)
+    found = findings(report)
+    assert code == 1
+    assert [f["flow"] for f in found["forbidden"]] == ["scada-dmz -> scada-a TCP 5481"]
+    assert "aws_security_group.maintenance" in found["forbidden"][0]["opened_by"]
+    assert found["missing"] == []
+
+
+def test_a_root_rule_from_the_dmz_group_is_named(apply_example: Callable[..., Applied],
+                                                 tmp_path: Path) -> None:
+    code, report = review(apply_example(DMZ_EXAMPLE, tag="-dmzrule").plan, tmp_path)
+    found = findings(report)
+    assert code == 1
+    assert [f["flow"] for f in found["forbidden"]] == ["scada-dmz -> scada-a TCP 5481",
+                                                      "scada-dmz -> scada-b TCP 5481"]
+    assert all(f["opened_by"].startswith("aws_vpc_security_group_ingress_rule.redundant_from_dmz")
+               for f in found["forbidden"])
+
+
+def test_a_plan_on_applied_state_is_clean_and_changes_no_flow(
+        apply_example: Callable[..., Applied], tmp_path: Path) -> None:
+    replan = apply_example(DMZ_EXAMPLE).replan
+    assert replan is not None and replan.get("prior_state")  # noqa: PT018
+    code, report = review(replan, tmp_path)
+    found = findings(report)
+    assert code == 0
+    assert (found["added"], found["removed"]) == ([], [])
+
+
+@pytest.fixture(scope="module")
+def changed_plans(apply_example: Callable[..., Applied], terraform: Any,
+                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Plans on the applied dmz example after a port change and after a server rename."""
+    applied = apply_example(DMZ_EXAMPLE)
+    tree = applied.root.parent.parent.parent  # holds examples/ and modules/
+    base = DMZ_EXAMPLE.read_text()
+    variants = {"port": base.replace("port: 5481", "port: 5482"),
+                "rename": base.replace("scada-b", "scada-c")}
+    roots = {}
+    for name, text in variants.items():
+        copy = tmp_path_factory.mktemp(f"review-{name}")
+        shutil.copytree(tree, copy, symlinks=True, dirs_exist_ok=True)
+        topology = copy / "topology" / "dmz.yaml"  # same file name: same headers
+        topology.parent.mkdir()
+        topology.write_text(text)
+        assert run_cli("generate", topology, "--out", copy / "modules").code == 0
+        root = copy / applied.root.relative_to(tree)
+        if name == "rename":  # the caller passes the renamed server's interfaces
+            inputs = root / "scadafw.auto.tfvars.json"
+            inputs.write_text(inputs.read_text().replace('"scada-b"', '"scada-c"'))
+        roots[name] = (root, topology)
+
+    def plan(item: tuple[str, tuple[Path, Path]]) -> tuple[str, dict[str, Any]]:
+        name, (root, _) = item
+        terraform.plan(root, "change.out")
+        return name, terraform.show(root, "change.out")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        plans = dict(pool.map(plan, roots.items()))
+    return {name: {"plan": plans[name], "topology": roots[name][1]} for name in roots}
+
+
+def test_a_port_change_loses_every_flow_on_the_old_port(
+        changed_plans: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    plan = changed_plans["port"]["plan"]
+    code, report = review(plan, tmp_path)  # judged against the topology still on 5481
+    found = findings(report)
+    assert code == 1
+    assert found["forbidden"] == []
+    missing = sorted(f["flow"] for f in found["missing"])
+    assert missing
+    assert all(m.endswith("TCP 5481") for m in missing)
+    assert sorted(found["removed"]) == missing  # the prior state had them
+    code, report = review(plan, tmp_path, changed_plans["port"]["topology"])
+    assert code == 0, findings(report)  # against the new topology, the plan is right
+
+
+def test_a_server_rename_replaces_its_attachments(changed_plans: dict[str, dict[str, Any]],
+                                                  tmp_path: Path) -> None:
+    code, report = review(changed_plans["rename"]["plan"], tmp_path,
+                          changed_plans["rename"]["topology"])
+    found = findings(report)
+    assert code == 1
+    assert found["replaced"] == [
+        'module.geo_scada_firewall.aws_network_interface_sg_attachment.scada_b["0"] -> '
+        'module.geo_scada_firewall.aws_network_interface_sg_attachment.scada_c["0"] '
+        "(deleted and created under a new address: add a `moved` block)"]
+    assert found["forbidden"] == found["missing"] == []
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_public_plans_are_read_without_a_traceback(sample: Path, tmp_path: Path) -> None:
+    code, report = review(sample, tmp_path)
+    found = findings(report)
+    assert code == 1  # none of them holds this system
+    assert found["undecided"][0].startswith("no server of plant-north was found")
+    assert any(n.startswith("firewall resources in the plan: ") for n in found["notes"])
+
+
+def test_public_plan_resources_are_counted() -> None:
+    result = run_cli("review", SAMPLES[0].parent / "tfc-012-module-output-sgrule.json",
+                     DMZ_EXAMPLE)
+    assert "firewall resources in the plan: 3 aws_security_group, 5 aws_security_group_rule" \
+        in result.out
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("not json", "not JSON"),
+    ('{"values": {}}', "no format_version"),
+    ('{"format_version": "1.0", "values": {"root_module": {}}}', "not a plan"),
+    ('{"format_version": "2.0", "planned_values": {}}', "format_version 2.0 is not supported"),
+    ("[1, 2]", "no format_version"),
+])
+def test_what_is_not_a_plan_exits_2(content: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(content)
+    result = run_cli("review", path, DMZ_EXAMPLE)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_markdown_is_one_marked_comment(apply_example: Callable[..., Applied],
+                                        tmp_path: Path) -> None:
+    _, result = review(apply_example(DMZ_EXAMPLE, tag="-maintenance").plan, tmp_path,
+                       fmt="markdown")
+    assert result.out.startswith("<!-- scadafw review -->\n## Geo SCADA firewall review")
+    assert "| forbidden, opened | scada-dmz -> scada-a TCP 5481 |" in result.out
