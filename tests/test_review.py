@@ -175,3 +175,54 @@ def test_markdown_is_one_marked_comment(apply_example: Callable[..., Applied],
                        fmt="markdown")
     assert result.out.startswith("<!-- scadafw review -->\n## Geo SCADA firewall review")
     assert "| forbidden, opened | scada-dmz -> scada-a TCP 5481 |" in result.out
+
+
+# Azure: plans built in the JSON plan's shape (tests/azure_plans.py says how and why)
+
+def _azure_plan(**kwargs: Any) -> dict[str, Any]:
+    from generator.topology import load_topology  # noqa: PLC0415
+    from tests.azure_plans import plan_for  # noqa: PLC0415
+
+    return plan_for(load_topology(DMZ_EXAMPLE), ROOT / "modules" / "plant-north" / "azure",
+                    **kwargs)
+
+
+def test_azure_plan_of_the_example_is_clean(tmp_path: Path) -> None:
+    code, report = review(_azure_plan(), tmp_path)
+    (found,) = report["systems"]
+    assert found["system"] == "plant-north (azure)"
+    assert code == 0, found
+    assert found["undecided"] == []
+
+
+def test_azure_rule_letting_the_dmz_standby_in_is_named(tmp_path: Path) -> None:
+    rule = {"address": "azurerm_network_security_rule.vendor", "type":
+            "azurerm_network_security_rule", "name": "vendor", "values": {
+                "name": "vendor", "priority": 900, "direction": "Inbound", "access": "Allow",
+                "protocol": "Tcp", "source_port_range": "*", "destination_port_range": "5481",
+                "source_address_prefix": "10.30.1.10", "destination_address_prefix": "*",
+                "network_security_group_name": "plant-north-redundant-nsg"}}
+    # the DMZ standby's own NSG denies its outbound server port too: a vendor opens both
+    out = {"address": "azurerm_network_security_rule.vendor_out", "type":
+           "azurerm_network_security_rule", "name": "vendor_out", "values": {
+               **rule["values"], "name": "vendor-out", "direction": "Outbound",
+               "source_address_prefix": "*", "destination_address_prefix": "10.10.0.0/16",
+               "network_security_group_name": "plant-north-dmz-permanent-standby-nsg"}}
+    code, report = review(_azure_plan(extra=[out]), tmp_path)
+    assert code == 0  # the outbound half alone opens nothing: the redundant NSG still denies
+    code, report = review(_azure_plan(extra=[rule, out]), tmp_path)
+    (found,) = report["systems"]
+    assert code == 1
+    assert [f["flow"] for f in found["forbidden"]] == ["scada-dmz -> scada-a TCP 5481",
+                                                      "scada-dmz -> scada-b TCP 5481"]
+    assert all("azurerm_network_security_rule.vendor (Allow, 900)" in f["opened_by"]
+               for f in found["forbidden"])
+
+
+def test_azure_plan_without_a_rule_lacks_its_flow(tmp_path: Path) -> None:
+    code, report = review(_azure_plan(drop=(
+        "azurerm_network_security_rule.redundant_in_from_permanent_standby_tcp",)), tmp_path)
+    (found,) = report["systems"]
+    assert code == 1
+    assert [f["flow"] for f in found["missing"]] == ["scada-dr -> scada-a TCP 5481",
+                                                    "scada-dr -> scada-b TCP 5481"]

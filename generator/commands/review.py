@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     systems = load_systems(args.topologies)
     plan = load_plan(args.plan)
-    reviews = [review_plan(plan, system) for system in systems]
+    reviews = [r for system in systems for r in review_plan(plan, system)]
     render = {"text": as_text, "json": as_json, "markdown": as_markdown}[args.format]
     sys.stdout.write(render(reviews))
     return 1 if any(r.findings for r in reviews) else 0

@@ -6,15 +6,19 @@ synchronisation while they run. Judged with the evaluator `verify` and `audit` u
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.model import System
 from generator.policy import applicable_services, server_allows
 from generator.review.aws_plan import AWS_TYPES, AwsPlan
+from generator.review.azure_plan import AzurePlan
 from generator.review.plan import Resolver, changes, resources
 from generator.verify.aws_effective import AwsState, decide_traffic
-from generator.verify.reachability import Endpoint, Traffic
+from generator.verify.azure_nsg import AzureState
+from generator.verify.azure_nsg import decide_traffic as azure_traffic
+from generator.verify.reachability import Decision, Endpoint, Traffic
 
 FIREWALL_TYPES = (*AWS_TYPES, "aws_instance", "azurerm_network_security_group",
                   "azurerm_network_security_rule", "azurerm_application_security_group",
@@ -37,6 +41,9 @@ class Review:
 
     judged: bool = True  # False: none of the system's servers is in the plan
 
+    def __post_init__(self) -> None:
+        self.notes = list(self.notes)
+
     @property
     def findings(self) -> int:
         return (len(self.forbidden) + len(self.missing) + len(self.replaced)
@@ -57,8 +64,25 @@ def _flow_text(flow: Flow) -> str:
     return f"{flow[0]} -> {flow[1]} {flow[2]}"
 
 
-def _allowed(state: AwsState, system: System) -> dict[Flow, tuple[bool, bool, str]]:
-    """(needed, allowed with both halves, what admits it when only ingress is counted)."""
+Decide = Callable[[Endpoint, Endpoint, Traffic, bool], Decision]
+
+
+def _aws_decide(state: AwsState) -> Decide:
+    def decide(src: Endpoint, dst: Endpoint, traffic: Traffic, inward: bool) -> Decision:
+        return decide_traffic(state, src, dst, traffic, egress_open=inward)
+    return decide
+
+
+def _azure_decide(state: AzureState) -> Decide:
+    def decide(src: Endpoint, dst: Endpoint, traffic: Traffic, inward: bool) -> Decision:
+        del inward  # a NIC has one NSG, and the plan holds it: both ends are known
+        return azure_traffic(state, src, dst, traffic)
+    return decide
+
+
+def _allowed(decide: Decide, system: System) -> dict[Flow, tuple[bool, bool, str]]:
+    """(needed, allowed, why) per pair and service; a flow the matrix forbids counts as opened
+    when the destination's side admits it."""
     found = {}
     for src in system.servers:
         for dst in system.servers:
@@ -66,56 +90,76 @@ def _allowed(state: AwsState, system: System) -> dict[Flow, tuple[bool, bool, st
                 continue
             for service in applicable_services(src, dst):
                 traffic = Traffic.of(service, system.port)
-                both = decide_traffic(state, Endpoint.of(src), Endpoint.of(dst), traffic)
-                inward = decide_traffic(state, Endpoint.of(src), Endpoint.of(dst), traffic,
-                                        egress_open=True)
                 needed = server_allows(src, dst, service)
-                found[(src.name, dst.name, traffic.label)] = (
-                    needed, both.allowed if needed else inward.allowed,
-                    both.because if needed else inward.because)
+                decision = decide(Endpoint.of(src), Endpoint.of(dst), traffic, not needed)
+                found[(src.name, dst.name, traffic.label)] = (needed, decision.allowed,
+                                                              decision.because)
     return found
 
 
-def review_plan(plan: dict[str, Any], system: System) -> Review:
-    review = Review(system.name)
-    after = resources(plan)
-    resolver = Resolver(plan, after)
-    aws = AwsPlan(after, resolver)
+Clouds = list[tuple[str, Decide, list[str]]]
+
+
+def _clouds(plan: dict[str, Any], system: System, prior: bool) -> tuple[Clouds, list[str]]:
+    """(cloud, evaluator, servers not found) for each cloud where the system's module is, and
+    what could not be followed in the plan."""
+    found = resources(plan, prior=prior)
+    resolver = Resolver(plan, found)
+    result: list[tuple[str, Decide, list[str]]] = []
+    aws = AwsPlan(found, resolver)
     interfaces = aws.server_interfaces(system)
-    missing_servers = [s.name for s in system.servers if not interfaces.get(s.name)]
+    if interfaces:
+        result.append(("aws", _aws_decide(aws.state(system, interfaces)),
+                       [s.name for s in system.servers if s.name not in interfaces]))
+    azure = AzurePlan(found, resolver)
+    nics = azure.server_nics(system)
+    if nics:
+        result.append(("azure", _azure_decide(azure.judge(system, nics)),
+                       [s.name for s in system.servers if s.name not in nics]))
+    return result, resolver.undecided
+
+
+def review_plan(plan: dict[str, Any], system: System) -> list[Review]:
+    """One review per cloud where the plan holds the system's module (or one saying none)."""
     counts: dict[str, int] = {}
-    for r in after:
+    for r in resources(plan):
         if r.type in FIREWALL_TYPES:
             counts[r.type] = counts.get(r.type, 0) + 1
-    review.notes.append("firewall resources in the plan: " + (", ".join(
-        f"{n} {t}" for t, n in sorted(counts.items())) or "none"))
-    if len(missing_servers) == len(system.servers):
-        review.judged = False
-        review.undecided.append(f"no server of {system.name} was found in the plan: no "
-                                "scadafw module of it attaches its groups to interfaces there")
-    else:
-        for name in missing_servers:
-            review.undecided.append(f"{name}: no interface of it is attached in the plan")
-        state = aws.state(system, interfaces)
-        flows = _allowed(state, system)
+    found_note = "firewall resources in the plan: " + (", ".join(
+        f"{n} {t}" for t, n in sorted(counts.items())) or "none")
+    before = {cloud: decide for cloud, decide, _ in _clouds(plan, system, prior=True)[0]} \
+        if plan.get("prior_state") else {}
+    reviews = []
+    clouds, undecided = _clouds(plan, system, prior=False)
+    for cloud, decide, missing_servers in clouds:
+        review = Review(f"{system.name} ({cloud})")
+        review.undecided += [f"{n}: no interface of it is in the plan" for n in missing_servers]
+        flows = _allowed(decide, system)
         for flow, (needed, allowed, why) in sorted(flows.items()):
             if needed and not allowed:
                 review.missing.append((flow, why))
             elif not needed and allowed:
                 review.forbidden.append((flow, why))
-        if plan.get("prior_state"):
-            before = resources(plan, prior=True)
-            old = AwsPlan(before, Resolver(plan, before))
-            was = _allowed(old.state(system, old.server_interfaces(system)), system)
+        if cloud in before:
+            was = _allowed(before[cloud], system)
             now = {f for f, (_, ok, _) in flows.items() if ok}
             then = {f for f, (_, ok, _) in was.items() if ok}
             review.added, review.removed = sorted(now - then), sorted(then - now)
-        review.notes.append("groups attached outside this configuration (an instance's launch "
-                            "group) are not in the plan; forbidden flows are judged on the "
-                            "destination's groups alone, as if the source could send anything")
-    review.replaced = replacements(plan)
-    review.undecided += resolver.undecided
-    return review
+        if cloud == "aws":
+            review.notes.append("groups attached outside this configuration (an instance's "
+                                "launch group) are not in the plan; forbidden flows are judged "
+                                "on the destination's groups alone, as if the source could "
+                                "send anything")
+        reviews.append(review)
+    if not reviews:
+        review = Review(system.name, judged=False)
+        review.undecided.append(f"no server of {system.name} was found in the plan: no "
+                                "scadafw module of it attaches its groups to interfaces there")
+        reviews.append(review)
+    reviews[0].replaced = replacements(plan)
+    reviews[0].undecided += undecided
+    reviews[0].notes.insert(0, found_note)
+    return reviews
 
 
 _SAME = {"aws_network_interface_sg_attachment": ("network_interface_id",),

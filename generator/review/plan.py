@@ -98,9 +98,14 @@ def resources(plan: dict[str, Any], prior: bool = False) -> list[PlanResource]:
             found.append(PlanResource(
                 item["address"], module.get("address", ""), item["type"], item.get("name", ""),
                 dict(item.get("values") or {}),
-                {k for k, v in (unknown or {}).items() if v is True},
+                {k for k, v in (unknown or {}).items() if v is True or _has_unknown(v)},
                 tuple(change.get("actions", ()))))
     return found
+
+
+def _has_unknown(value: Any) -> bool:
+    """A list attribute with an element known only after apply (`[true]` in after_unknown)."""
+    return isinstance(value, list) and any(v is True for v in value)
 
 
 def changes(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -147,6 +152,26 @@ class Resolver:
                                   f"its reference ({', '.join(references) or 'none'}) cannot be "
                                   "followed in the plan")
         return target
+
+    def values(self, resource: PlanResource, attr: str) -> list[str]:
+        """A list attribute (of ids): known, or each resource its expression refers to."""
+        known = resource.values.get(attr)
+        if isinstance(known, list) and all(v is not None for v in known) and \
+                attr not in resource.unknown:
+            return [str(v) for v in known]
+        if attr not in resource.unknown:
+            return []
+        references = ((self.config(resource).get("expressions") or {}).get(attr) or {}).get(
+            "references") or []
+        bases = sorted({f"{m.group('type')}.{m.group('name')}" for r in references
+                        if (m := _REF.match(str(r))) and m.group("type") != "var"})
+        found = [self._follow(resource.module, [f"{b}.id"]) for b in bases]
+        if not found or None in found:
+            self.undecided.append(f"{resource.address}: {attr} is known only after apply and "
+                                  f"its references ({', '.join(references) or 'none'}) cannot "
+                                  "all be followed in the plan")
+            return []
+        return [str(f) for f in found]
 
     def _follow(self, module: str, references: list[str]) -> str | None:
         for ref in references:
