@@ -186,11 +186,12 @@ def test_validate_catches_an_attribute_the_provider_does_not_have(terraform: Any
 # `scadafw verify --terraform`, as a user runs it
 
 
-def test_verify_terraform_passes_on_an_example() -> None:
+def test_verify_terraform_passes_on_an_example_with_two_aws_networks() -> None:
     need_terraform()
-    result = run_cli("verify", ROOT / "examples" / "hot-standby.yaml", "--terraform")
+    result = run_cli("verify", TWO_VPC, "--terraform")
     assert result.code == 0, result.out + result.err
-    assert "pump-station / aws" in result.out
+    assert "harbour / control-vpc" in result.out
+    assert "harbour / dmz-vpc" in result.out
     assert "moto's known gap" in result.out
 
 

@@ -35,7 +35,8 @@ def add_parser(sub: Any) -> None:
                    "their own launch groups, re-plan (an apply must leave nothing to change), and "
                    "judge what the provider built. Uses a provider mirror from "
                    "SCADAFW_PROVIDER_MIRROR where no registry is reachable. Azure modules are "
-                   "verified offline as without this flag.")
+                   "verified offline as without this flag; the whole-system judgement of systems "
+                   "with `networks` is left to a run without it.")
     p.set_defaults(run=run)
 
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:
     """AWS through Terraform and moto; Azure (no provider needed) as without --terraform."""
-    from generator.verify.report import verify_target  # noqa: PLC0415
+    from generator.placement import placements  # noqa: PLC0415
+    from generator.verify.report import verify_module  # noqa: PLC0415
     from generator.verify.terraform_cli import (  # noqa: PLC0415
         find_provider_mirror,
         find_terraform,
@@ -69,10 +71,12 @@ def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:
     if find_terraform() is None:
         raise UsageError("--terraform needs `terraform` on PATH (Terraform 1.5 or newer); "
                          "without it, `scadafw verify` proves the modules in moto directly")
-    aws = {r.system: r for r in verify_with_terraform(systems, modules, find_provider_mirror())}
+    aws = {(r.system, r.target): r
+           for r in verify_with_terraform(systems, modules, find_provider_mirror())}
     reports: list[TargetReport] = []
     for system in systems:
-        for target in system.targets:
-            reports.append(aws[system.name] if target is Target.AWS
-                           else verify_target(system, target, modules))
+        for placed in placements(system):
+            reports.append(aws[(system.name, placed.folder)] if placed.target is Target.AWS
+                           else verify_module(placed.view, placed.folder, placed.target,
+                                              modules)[0])
     return reports

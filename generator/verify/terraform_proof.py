@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.model import System, Target
+from generator.placement import placements
 from generator.verify.aws_effective import decide_aws, decide_traffic, read_effective
 from generator.verify.aws_landscape import (
     REGION,
@@ -164,11 +165,13 @@ def apply_root(terraform: Terraform, root: Path, endpoint: str, landscape: Lands
     return applied
 
 
-def judge(system: System, applied: Applied, ec2: Any, module: str) -> TargetReport:
-    """Every ordered server pair and service, read back from what Terraform built."""
+def judge(system: System, applied: Applied, ec2: Any, module: str,
+          folder: str = Target.AWS.value) -> TargetReport:
+    """Every ordered server pair and service, read back from what Terraform built (`system`:
+    the system as the module sees it)."""
     state = read_effective(ec2, system, applied.landscape.interfaces,
                            state_labels(applied.state))
-    report = TargetReport(system.name, Target.AWS.value, module)
+    report = TargetReport(system.name, folder, module)
     report.checks = compare(system, Target.AWS.value, partial(decide_aws, state, system.port),
                             expected_aws)
     if system.version == 2:  # launch groups allow all egress: only expected outbound counts
@@ -186,7 +189,8 @@ def judge(system: System, applied: Applied, ec2: Any, module: str) -> TargetRepo
 
 def verify_with_terraform(systems: list[System], modules: Path,
                           mirror: Path | None = None) -> list[TargetReport]:
-    """The AWS module of every system that has one, through Terraform into one moto server."""
+    """Every AWS module of every system, through Terraform into one moto server; each module
+    gets a VPC of its own with its servers in it."""
     reports: list[TargetReport] = []
     with tempfile.TemporaryDirectory(prefix="scadafw-terraform-") as tmp, \
             moto_endpoint() as endpoint:
@@ -194,16 +198,18 @@ def verify_with_terraform(systems: list[System], modules: Path,
         terraform = Terraform.prepare(work, mirror)
         ec2 = ec2_client(endpoint)
         for system in systems:
-            if Target.AWS not in system.targets:
-                continue
-            folder = modules / system.name / Target.AWS.value
-            if not (folder / "main.tf").is_file():
-                raise ModuleReadError(f"{folder}: no module here (run `scadafw generate` first?)")
-            root = work / system.name
-            shutil.copytree(folder, root / "module",
-                            ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-            (root / "main.tf").write_text(_ROOT, encoding="utf-8")
-            landscape = provision_servers(ec2, system)
-            applied = apply_root(terraform, root, endpoint, landscape, keep_plan=False)
-            reports.append(judge(system, applied, ec2, str(folder)))
+            for placed in placements(system):
+                if placed.target is not Target.AWS:
+                    continue
+                folder = modules / system.name / placed.folder
+                if not (folder / "main.tf").is_file():
+                    raise ModuleReadError(f"{folder}: no module here (run `scadafw generate` "
+                                          "first?)")
+                root = work / system.name / placed.folder
+                shutil.copytree(folder, root / "module",
+                                ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+                (root / "main.tf").write_text(_ROOT, encoding="utf-8")
+                landscape = provision_servers(ec2, placed.view)
+                applied = apply_root(terraform, root, endpoint, landscape, keep_plan=False)
+                reports.append(judge(placed.view, applied, ec2, str(folder), placed.folder))
     return reports
