@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from generator.commands import check, diff, flows, generate, review, schema, verify
+from generator.commands import audit, check, diff, flows, generate, review, schema, verify
 
-COMMANDS: tuple[ModuleType, ...] = (generate, verify, review, check, flows, diff, schema)
+COMMANDS: tuple[ModuleType, ...] = (generate, verify, review, audit, check, flows, diff, schema)

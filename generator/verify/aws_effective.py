@@ -47,6 +47,7 @@ class AwsState:
     # rule or group id -> what made it (a Terraform address, when the caller knows it)
     labels: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    group_roles: dict[str, str] = field(default_factory=dict)  # scadafw's groups: role group
 
     def group_label(self, gid: str) -> str:
         name = self.group_names.get(gid, "")

@@ -1,0 +1,1 @@
+"""`scadafw audit`: what is deployed now, read-only."""

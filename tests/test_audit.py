@@ -1,0 +1,173 @@
+"""`scadafw audit --aws` against moto running as a real endpoint on 127.0.0.1, reached the way a
+user's boto3 reaches AWS (AWS_ENDPOINT_URL, credentials from the environment)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.topology import load_topology
+from generator.verify.aws_landscape import Landscape, provision_servers
+from generator.verify.aws_moto import _authorize, _create_groups
+from generator.verify.hcl_module import interface_owner, read_module, referenced_name
+from generator.verify.terraform_proof import Applied
+from tests.conftest import ROOT, run_cli
+
+DMZ = ROOT / "examples" / "dmz.yaml"
+
+
+@pytest.fixture
+def account(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    endpoint, ec2 = moto_server
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return ec2
+
+
+def deploy(ec2: Any, topology: Path = DMZ) -> tuple[Landscape, dict[str, str]]:
+    """The module built into the account as Terraform would (verify's builder, with the
+    tags the module sets), its groups attached beside each instance's launch group."""
+    system = load_topology(topology)
+    land = provision_servers(ec2, system)
+    module = read_module(ROOT / "modules" / system.name / "aws")
+    ids = _create_groups(ec2, land.vpc_id, module)
+    for name, gid in ids.items():
+        ec2.create_tags(Resources=[gid], Tags=[{"Key": "scadafw:system", "Value": system.name},
+                                               {"Key": "scadafw:role-group", "Value": name}])
+    for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for resource in module.of_type(rtype):
+            _authorize(ec2, resource, ids, {}, [])
+    for resource in module.of_type("aws_network_interface_sg_attachment"):
+        server = interface_owner(resource)
+        assert server is not None
+        group = ids[str(referenced_name(resource.attrs["security_group_id"],
+                                        "aws_security_group"))]
+        for eni in land.interfaces[server]:
+            ec2.modify_network_interface_attribute(
+                NetworkInterfaceId=eni, Groups=[land.launch_groups[server], group])
+    return land, ids
+
+
+def audit(vpc: str, *extra: str, topology: Path = DMZ) -> tuple[int, dict[str, Any], str]:
+    result = run_cli("audit", topology, "--aws", "--vpc-id", vpc, "--format", "json", *extra)
+    assert "Traceback" not in result.err
+    report = json.loads(result.out) if result.out else {}
+    return result.code, report, result.err
+
+
+def wrong(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+    (found,) = report["results"]
+    return {(f["source"], f["destination"], f["service"]) for f in found["flows"] if not f["ok"]}
+
+
+def problems(report: dict[str, Any]) -> list[str]:
+    (found,) = report["results"]
+    return list(found["problems"])
+
+
+def test_an_undrifted_deployment_applied_by_terraform_is_clean(
+        account: Any, apply_example: Callable[..., Applied]) -> None:
+    applied = apply_example(DMZ)
+    code, report, err = audit(applied.landscape.vpc_id)
+    assert code == 0, (err, problems(report))
+    assert report["ok"] is True
+
+
+def test_a_permissive_group_on_the_mains_interface_is_named(account: Any) -> None:
+    land, _ = deploy(account)
+    vendor = account.create_security_group(GroupName="vendor", Description="vendor access",
+                                           VpcId=land.vpc_id)["GroupId"]
+    account.authorize_security_group_ingress(GroupId=vendor, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5481, "ToPort": 5481,
+        "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])
+    eni = land.interfaces["scada-a"][0]
+    groups = [g["GroupId"] for g in account.describe_network_interfaces(
+        NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["Groups"]]
+    account.modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[*groups, vendor])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
+    assert wrong(report) == {("scada-dmz", "scada-a", "TCP 5481")}
+    (found,) = report["results"]
+    (flow,) = [f for f in found["flows"] if not f["ok"]]
+    assert f"group vendor ({vendor})" in flow["because"]
+
+
+def test_a_deleted_egress_rule_is_reported_as_drift(account: Any) -> None:
+    land, ids = deploy(account)
+    rules = account.describe_security_group_rules(Filters=[
+        {"Name": "group-id", "Values": [ids["redundant"]]}])["SecurityGroupRules"]
+    (egress,) = [r for r in rules if r["IsEgress"] and r.get("ReferencedGroupInfo", {}).get(
+        "GroupId") == ids["dmz_permanent_standby"] and r["IpProtocol"] == "tcp"]
+    account.revoke_security_group_egress(GroupId=ids["redundant"],
+                                         SecurityGroupRuleIds=[egress["SecurityGroupRuleId"]])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
+    # the launch groups allow all egress, so no flow breaks; the module's rule is gone all the same
+    assert wrong(report) == set()
+    assert problems(report) == [
+        "generated but missing: redundant egress tcp 5481-5481 group:dmz_permanent_standby"]
+
+
+def test_a_changed_port_loses_the_flows_and_is_reported(account: Any) -> None:
+    land, ids = deploy(account)
+    rules = account.describe_security_group_rules(Filters=[
+        {"Name": "group-id", "Values": [ids["redundant"]]}])["SecurityGroupRules"]
+    (ingress,) = [r for r in rules if not r["IsEgress"] and r["IpProtocol"] == "tcp"
+                  and r.get("ReferencedGroupInfo", {}).get("GroupId") == ids["redundant"]]
+    account.revoke_security_group_ingress(GroupId=ids["redundant"],
+                                          SecurityGroupRuleIds=[ingress["SecurityGroupRuleId"]])
+    account.authorize_security_group_ingress(GroupId=ids["redundant"], IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5482, "ToPort": 5482,
+        "UserIdGroupPairs": [{"GroupId": ids["redundant"]}]}])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
+    assert wrong(report) == {("scada-a", "scada-b", "TCP 5481"), ("scada-b", "scada-a", "TCP 5481")}
+    found = problems(report)
+    assert "generated but missing: redundant ingress tcp 5481-5481 group:redundant" in found
+    assert any(p.startswith("not generated by scadafw: rule ") and "5482-5482" in p
+               for p in found)
+
+
+def test_a_server_whose_address_matches_no_interface_is_not_found(account: Any,
+                                                                  tmp_path: Path) -> None:
+    land, _ = deploy(account)
+    moved = tmp_path / "dmz.yaml"
+    moved.write_text(DMZ.read_text().replace("10.20.1.10", "10.20.1.99"))
+    code, report, _ = audit(land.vpc_id, topology=moved)
+    assert code == 1
+    assert "scada-dr: no network interface has its address 10.20.1.99" in problems(report)
+    (found,) = report["results"]
+    assert {f["source"] for f in found["flows"]} == {"scada-a", "scada-b", "scada-dmz"}
+
+
+def test_without_credentials_it_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    result = run_cli("audit", DMZ, "--aws", "--region", "eu-west-1")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "scadafw: AWS: no credentials found (environment, shared config, SSO or instance "
+        "role); set AWS_PROFILE or pass --profile"]
+
+
+def test_an_unreachable_endpoint_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = run_cli("audit", DMZ, "--aws", "--region", "eu-west-1")
+    assert result.code == 2
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("scadafw: AWS: cannot reach http://127.0.0.1:9")
