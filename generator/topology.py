@@ -148,14 +148,8 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
 def _port(check: _Checker, value: Spanned | None) -> int:
     if value is None:
         return DEFAULT_PORT
-    if isinstance(value.value, bool) or not isinstance(value.value, int):
-        check.at(value, "port must be an integer from 1 to 65535, "
-                        f"got {value.kind} {value.value!r}")
-        return DEFAULT_PORT
-    if not 1 <= value.value <= 65535:
-        check.at(value, f"port must be from 1 to 65535, got {value.value}")
-        return DEFAULT_PORT
-    return int(value.value)
+    port = peers.port_number(check, value, "port")
+    return DEFAULT_PORT if port is None else port
 
 
 def _targets(check: _Checker, value: Spanned | None) -> tuple[Target, ...]:

@@ -146,12 +146,38 @@ def terraform(terraform_work: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Any:
-    """One moto server on 127.0.0.1 for the session: (endpoint URL, EC2 client)."""
-    from generator.verify.aws_landscape import ec2_client, moto_endpoint  # noqa: PLC0415
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One moto server on 127.0.0.1 for the session, in a process of its own (in-process moto,
+    which `verify` uses, resets the backends it shares when its block ends): (endpoint URL,
+    EC2 client)."""
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
 
-    with moto_endpoint() as endpoint:
+    from generator.verify.aws_landscape import ec2_client  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("moto") / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                   "-p", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as attempt:
+                if attempt.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail(f"moto server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        endpoint = f"http://127.0.0.1:{port}"
         yield endpoint, ec2_client(endpoint)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

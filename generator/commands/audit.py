@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator.audit.aws_live import audit_aws, ec2_client  # noqa: PLC0415
-    from generator.verify.report import as_json, as_table  # noqa: PLC0415
+    from generator.verify.report import emit  # noqa: PLC0415
 
     if args.azure:
         raise UsageError("audit --azure is not available in this version; --aws is")
@@ -47,10 +46,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say which cloud to audit: --aws")
     systems = load_systems([Path(p) for p in args.topologies])
     reports = audit_aws(systems, ec2_client(args.region, args.profile), args.vpc_id)
-    sys.stdout.write(as_json(reports) + "\n" if args.format == "json" else as_table(reports))
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        names = ", ".join(f"{r.system}/{r.target}" for r in failed)
-        print(f"scadafw audit: {names}: findings", file=sys.stderr)
-        return 1
-    return 0
+    return emit(reports, args.format, "audit: findings in")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,20 +41,14 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # moto, boto3, azure-mgmt-network and python-hcl2 load only for this command (~0.4 s)
-    from generator.verify.report import as_json, as_table, verify_systems  # noqa: PLC0415
+    from generator.verify.report import emit, verify_systems  # noqa: PLC0415
 
     systems = load_systems(args.topologies)
     if args.terraform:
         reports = _with_terraform(systems, args.modules)
     else:
         reports = verify_systems(systems, args.modules)
-    sys.stdout.write(as_json(reports) + "\n" if args.format == "json" else as_table(reports))
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        names = ", ".join(f"{r.system}/{r.target}" for r in failed)
-        print(f"scadafw verify: {names} do not match the flow matrix", file=sys.stderr)
-        return 1
-    return 0
+    return emit(reports, args.format, "verify: these do not match the flow matrix:")
 
 
 def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:

@@ -131,3 +131,16 @@ def as_table(reports: list[TargetReport]) -> str:
         lines.append(f"  {len(r.checks)} checks: {verdict}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def emit(reports: list[TargetReport], fmt: str, what: str) -> int:
+    """Print the reports in `fmt` (stdout) and a one-line verdict (stderr); the exit code."""
+    import sys  # noqa: PLC0415
+
+    sys.stdout.write(as_json(reports) + "\n" if fmt == "json" else as_table(reports))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        names = ", ".join(f"{r.system}/{r.target}" for r in failed)
+        print(f"scadafw {what}: {names}", file=sys.stderr)
+        return 1
+    return 0
