@@ -9,10 +9,11 @@ group, never per server.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.model import ClientService, Network, RoleGroup, Server, System
+from generator.model import Address, ClientService, Network, RoleGroup, Server, System
 from generator.policy import (
     FLOW_MATRIX,
     ICMP_ECHO_REQUEST,
@@ -133,10 +134,9 @@ def _monitor_flows(system: System, row: PeerRow) -> list[PeerFlow]:
     return flows
 
 
-def _host_network(address: object) -> Network:
-    import ipaddress  # noqa: PLC0415
-
-    return ipaddress.ip_network(str(address))
+def _host_network(address: Address) -> Network:
+    """A host address as the /32 or /128 network a rule names."""
+    return ipaddress.ip_network(address)
 
 
 def _outstation_flows(system: System, row: PeerRow) -> list[PeerFlow]:
