@@ -1,8 +1,9 @@
-"""`scadafw audit TOPOLOGY... --aws`: what is deployed now, judged in Geo SCADA terms."""
+"""`scadafw audit TOPOLOGY... --aws | --azure`: what is deployed now, judged in Geo SCADA terms."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,36 +15,60 @@ from generator.fleet import load_systems
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "audit",
-        help="read a live AWS account (read-only) and judge what is deployed now",
+        help="read a live AWS account or Azure resource group (read-only) and judge what "
+        "is deployed now",
         description="Find each server's network interfaces by its addresses, read every "
-        "security group on them (scadafw's and anyone else's), and judge every server pair and "
-        "service as verify does; compare scadafw's groups with what generate writes. Reports "
-        "missing flows, forbidden flows with the rule responsible, servers not found, and "
-        "rules changed by hand. Read-only; uses the standard AWS credential chain (AWS_PROFILE, "
-        "--profile, SSO, instance roles) and AWS_ENDPOINT_URL when set. Exit 0 clean, 1 a "
-        "finding, 2 bad input or an account that cannot be read.",
+        "security group (AWS) or NIC and subnet NSG (Azure) that applies to them, scadafw's and "
+        "anyone else's, and judge every server pair and service as verify does; compare "
+        "scadafw's groups and NSGs with what generate writes. Reports missing flows, forbidden "
+        "flows with the rule responsible, servers not found, and rules changed by hand. "
+        "Read-only. AWS: the standard credential chain (AWS_PROFILE, --profile, SSO, instance "
+        "roles) and AWS_ENDPOINT_URL when set. Azure: DefaultAzureCredential (environment, "
+        "managed identity, Azure CLI). Exit 0 clean, 1 a finding, 2 bad input or an account "
+        "that cannot be read.",
     )
     add_topologies(p)
     p.add_argument("--aws", action="store_true", help="audit an AWS account")
-    p.add_argument("--azure", action="store_true",
-                   help="audit an Azure subscription (not available in this version)")
-    p.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
-    p.add_argument("--profile", help="AWS named profile")
-    p.add_argument("--vpc-id", help="only interfaces in this VPC (when addresses repeat "
-                   "across VPCs)")
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help="table for people, json for pipelines (default: table)")
+    p.add_argument("--azure", action="store_true", help="audit an Azure resource group")
+    aws = p.add_argument_group("AWS")
+    aws.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    aws.add_argument("--profile", help="AWS named profile")
+    aws.add_argument("--vpc-id", help="only interfaces in this VPC (when addresses repeat "
+                     "across VPCs)")
+    azure = p.add_argument_group("Azure")
+    azure.add_argument("--subscription", default=os.environ.get("AZURE_SUBSCRIPTION_ID"),
+                       help="subscription ID (default: AZURE_SUBSCRIPTION_ID)")
+    azure.add_argument("--resource-group", help="the resource group of the servers' NICs")
+    azure.add_argument("--arm-endpoint", help="Azure Resource Manager endpoint for sovereign "
+                       "clouds (default: SCADAFW_ARM_ENDPOINT, else https://management.azure.com)")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="table for people, json for pipelines, markdown for a ticket "
+                   "(default: table)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.audit.aws_live import audit_aws, ec2_client  # noqa: PLC0415
     from generator.verify.report import emit  # noqa: PLC0415
 
-    if args.azure:
-        raise UsageError("audit --azure is not available in this version; --aws is")
-    if not args.aws:
-        raise UsageError("say which cloud to audit: --aws")
+    if args.aws == args.azure:
+        raise UsageError("say which cloud to audit: --aws or --azure (one per run)")
+    if args.azure and not (args.subscription and args.resource_group):
+        raise UsageError("audit --azure needs --subscription (or AZURE_SUBSCRIPTION_ID) and "
+                         "--resource-group")
     systems = load_systems([Path(p) for p in args.topologies])
-    reports = audit_aws(systems, ec2_client(args.region, args.profile), args.vpc_id)
+    if args.aws:
+        from generator.audit.aws_live import audit_aws, ec2_client  # noqa: PLC0415
+
+        reports = audit_aws(systems, ec2_client(args.region, args.profile), args.vpc_id)
+    else:
+        from generator.audit.azure_live import (  # noqa: PLC0415
+            AzureReader,
+            arm_endpoint,
+            audit_azure,
+            network_client,
+        )
+
+        client = network_client(args.subscription, arm_endpoint(args.arm_endpoint))
+        reports = audit_azure(systems, AzureReader(client, args.subscription,
+                                                   args.resource_group))
     return emit(reports, args.format, "audit: findings in")

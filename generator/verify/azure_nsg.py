@@ -69,7 +69,8 @@ class AzureState:
     nsgs: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
     rule_address: dict[int, str] = field(default_factory=dict)  # id(SecurityRule) -> address
     nic_nsgs: dict[str, list[str]] = field(default_factory=dict)  # server -> NSG names
-    subnet_nsgs: list[str] = field(default_factory=list)
+    subnet_nsgs: list[str] = field(default_factory=list)  # a module's: every server's subnet
+    server_subnet_nsgs: dict[str, list[str]] = field(default_factory=dict)  # live: per server
     asgs_of: dict[str, set[str]] = field(default_factory=dict)  # server -> ASG ids
     problems: list[str] = field(default_factory=list)
 
@@ -260,26 +261,36 @@ def _first_match(state: AzureState, nsg_name: str, direction: str, src: Endpoint
     return False, f"no rule matched in NSG {nsg_name}"
 
 
-def decide_traffic(state: AzureState, src: Endpoint, dst: Endpoint,
-                   traffic: Traffic) -> Decision:
-    """Outbound through the source's NIC then subnet NSG, inbound through the destination's
-    subnet then NIC NSG; a host outside the system brings no NSG of ours."""
+def _subnet_nsgs(state: AzureState, server: str) -> list[str]:
+    return state.server_subnet_nsgs.get(server, state.subnet_nsgs)
+
+
+def layers(state: AzureState, src: Endpoint, dst: Endpoint,
+           traffic: Traffic) -> list[tuple[str, bool, str]]:
+    """Every NSG on the path in Azure's order (outbound through the source's NIC then subnet
+    NSG, inbound through the destination's subnet then NIC NSG), each with its own verdict:
+    (NSG, allowed, the rule that decided). A host outside the system brings no NSG of ours."""
     steps: list[tuple[str, str]] = []
     if src.server is not None:
         steps += [(n, "Outbound") for n in state.nic_nsgs.get(src.name, [])]
-        steps += [(n, "Outbound") for n in state.subnet_nsgs]
+        steps += [(n, "Outbound") for n in _subnet_nsgs(state, src.name)]
     if dst.server is not None:
-        steps += [(n, "Inbound") for n in state.subnet_nsgs]
+        steps += [(n, "Inbound") for n in _subnet_nsgs(state, dst.name)]
         steps += [(n, "Inbound") for n in state.nic_nsgs.get(dst.name, [])]
-    allowed_by = []
-    for nsg_name, direction in steps:
-        allowed, where = _first_match(state, nsg_name, direction, src, dst, traffic)
+    return [(nsg, *_first_match(state, nsg, direction, src, dst, traffic))
+            for nsg, direction in steps]
+
+
+def decide_traffic(state: AzureState, src: Endpoint, dst: Endpoint,
+                   traffic: Traffic) -> Decision:
+    """Traffic passes when every NSG on its path allows it (`layers`)."""
+    path = layers(state, src, dst, traffic)
+    for _nsg, allowed, where in path:
         if not allowed:
             return Decision(False, where)
-        allowed_by.append(where)
-    if not steps:
+    if not path:
         return Decision(True, f"no NSG on {src.name} or {dst.name}: Azure passes everything")
-    return Decision(True, " + ".join(allowed_by))
+    return Decision(True, " + ".join(where for _nsg, _allowed, where in path))
 
 
 def decide_azure(state: AzureState, port: int, src: Server, dst: Server,

@@ -133,11 +133,34 @@ def as_table(reports: list[TargetReport]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def as_markdown(reports: list[TargetReport]) -> str:
+    """For a ticket or a pull request: what is wrong, then what was checked."""
+    lines: list[str] = []
+    for r in reports:
+        verdict = "exact" if r.ok else (f"{len(r.mismatches)} mismatch(es), "
+                                        f"{len(r.problems)} problem(s)")
+        lines += [f"### {r.system} / {r.target}", "", f"`{r.module}`: {len(r.checks)} checks, "
+                  f"{verdict}", ""]
+        if r.mismatches:
+            lines += ["| from | to | service | expected | actual | because |",
+                      "|---|---|---|---|---|---|"]
+            for c in r.mismatches:
+                cells = [c.source, c.destination, c.service, "allow" if c.expected else "deny",
+                         "allow" if c.actual else "deny", c.because]
+                lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+            lines.append("")
+        lines += [f"- problem: {p}" for p in r.problems]
+        lines += [f"- note: {n}" for n in r.notes]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 def emit(reports: list[TargetReport], fmt: str, what: str) -> int:
     """Print the reports in `fmt` (stdout) and a one-line verdict (stderr); the exit code."""
     import sys  # noqa: PLC0415
 
-    sys.stdout.write(as_json(reports) + "\n" if fmt == "json" else as_table(reports))
+    printers = {"json": lambda r: as_json(r) + "\n", "markdown": as_markdown, "table": as_table}
+    sys.stdout.write(printers[fmt](reports))
     failed = [r for r in reports if not r.ok]
     if failed:
         names = ", ".join(f"{r.system}/{r.target}" for r in failed)
