@@ -40,3 +40,11 @@ class VerificationError(ScadafwError):
     """Emitted rules do not give exactly the flows of the policy."""
 
     exit_code = 1
+
+
+def did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+    """" (did you mean 'x'?)" for the closest choice, or nothing."""
+    import difflib  # noqa: PLC0415
+
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from generator.errors import Problem, TopologyError
+from generator.errors import Problem, TopologyError, UsageError
 from generator.model import System
 from generator.quotas import check_quotas
 from generator.targets import render_system
@@ -20,6 +20,21 @@ from generator.topology import load_topology
 from generator.writer import Tree
 
 PARALLEL_FROM = 64  # below this many files, starting processes costs more than it saves
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Topology files as given, a folder standing for every *.yaml and *.yml file in it."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir()
+                            if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not inside:
+                raise UsageError(f"{path}: a folder without topology files (*.yaml, *.yml)")
+            found += inside
+        else:
+            found.append(path)
+    return found
 
 
 def _load(paths: list[Path]) -> tuple[list[tuple[Path, System]], list[Problem]]:
@@ -50,7 +65,7 @@ def _duplicates(names: list[tuple[Path, str]]) -> list[Problem]:
 
 def load_systems(paths: list[Path]) -> list[System]:
     """Load every topology, gathering the problems of all files before raising."""
-    loaded, problems = _load(paths)
+    loaded, problems = _load(expand(paths))
     problems += _duplicates([(path, system.name) for path, system in loaded])
     if problems:
         raise TopologyError(problems)
@@ -73,6 +88,7 @@ def _load_and_render(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Pr
 
 def load_and_render(paths: list[Path]) -> Tree:
     """Every module of every topology, rendered in memory; TopologyError lists all problems."""
+    paths = expand(paths)
     workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return render_tree(load_systems(paths))

@@ -112,6 +112,7 @@ class Server:
     addresses: tuple[Address, ...] = ()
     icmp_monitors: tuple[Address, ...] = ()  # version 2: hosts this server pings
     network: str = ""  # version 2 with `networks`: where the server is
+    renamed_from: str = ""  # the name it had before (the modules emit `moved` blocks)
 
     @property
     def group(self) -> RoleGroup:
@@ -125,6 +126,19 @@ class Server:
     @property
     def has_ipv6(self) -> bool:
         return any(a.version == 6 for a in self.addresses)
+
+
+class NsgMode(Enum):
+    """Azure: create an NSG per role group and associate it, or write into NSGs that exist."""
+
+    CREATE = "create"
+    EXISTING = "existing"
+
+
+@dataclass(frozen=True)
+class AzureOptions:
+    nsgs: NsgMode = NsgMode.CREATE
+    priority_offset: int = 0  # added to every priority scadafw writes
 
 
 @dataclass(frozen=True)
@@ -145,6 +159,13 @@ class System:
     # in the view of one network module (`placement`): the servers of other networks
     partners: tuple[Server, ...] = ()
     network: str = ""  # in such a view: the network the module is for
+    renamed_from: str = ""  # the system's name before; its resources keep that name
+    azure: AzureOptions = AzureOptions()
+
+    @property
+    def resource_name(self) -> str:
+        """What cloud resource names start with: the first name, through renames."""
+        return self.renamed_from or self.name
 
     def members(self, group: RoleGroup) -> tuple[Server, ...]:
         return tuple(s for s in self.servers if ROLE_GROUP[s.role] is group)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from generator import topology_options as options
 from generator import topology_peers as peers
-from generator.errors import Problem, TopologyError
+from generator.errors import Problem, TopologyError, did_you_mean
 from generator.model import (
     DEFAULT_PORT,
     ONPREM,
@@ -27,9 +27,10 @@ from generator.yaml_source import Spanned, load_spanned, type_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
 SUPPORTED_VERSIONS = (1, 2)
-TOP_KEYS = ("version", "system", "port", "targets", "servers")
+TOP_KEYS = ("version", "system", "port", "targets", "servers", "renamed_from", "azure")
 V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations", "networks")
-SERVER_KEYS = ("name", "role", "addresses")
+SERVER_KEYS = ("name", "role", "addresses", "renamed_from")
+
 V2_SERVER_KEYS = ("icmp_monitors", "network")
 MAX_STANDBYS = 2  # DOMAIN.md: a Triple Standby is a Main and two Standbys
 # DOMAIN.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
@@ -81,11 +82,6 @@ class _Checker:
         return value.value
 
 
-def did_you_mean(word: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
     check = _Checker(path)
     if not isinstance(doc.value, dict):
@@ -110,6 +106,8 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
                        "the topology", V2_TOP_KEYS)
 
     system_name = check.name(top["system"], "system") if "system" in top else None
+    renamed_from = options.renamed_from(check, top.get("renamed_from"), "system")
+    azure = options.azure(check, top.get("azure"))
     port = _port(check, top.get("port"))
     targets = _targets(check, top.get("targets"))
     servers = _servers(check, top.get("servers"))
@@ -132,9 +130,13 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
             targets = tuple(t for t in Target
                             if any(n.cloud == t.value for n in extra["networks"]))
             _placed(check, top, servers, extra["networks"])
+    if servers is not None:
+        options.renames(check, top, servers)
     if check.problems or system_name is None or servers is None:
         raise TopologyError(check.problems)
     return System(
+        renamed_from="" if renamed_from == system_name else renamed_from,
+        azure=azure,
         name=system_name,
         port=port,
         targets=targets,
@@ -224,10 +226,11 @@ def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server
     placed = ""
     if network is not None:
         placed = check.name(network, "network") or ""
+    renamed_from = options.renamed_from(check, fields.get("renamed_from"), "renamed_from")
     if not ok or name is None or role is None or addresses is None:
         return None
     return Server(name=name, role=role, addresses=addresses, icmp_monitors=monitors,
-                  network=placed)
+                  network=placed, renamed_from=renamed_from)
 
 
 def _addresses(
@@ -345,3 +348,4 @@ def _placed(check: _Checker, top: dict[str, Spanned], servers: list[Server],
                                           f"`addresses`: its partner '{b.name}' is in network "
                                           f"{b.network}, whose module names partners in other "
                                           "networks by their addresses")
+

@@ -1,29 +1,46 @@
 """What changes between two topologies: flows added and removed, and Terraform resources
-added, removed and changed per cloud (by address, with the changed attributes)."""
+added, removed, changed in place, replaced (`-/+`: a changed attribute the provider cannot
+update) and moved (a `moved` block of a rename) per module, with values as they will be (a
+reference to another resource's literal attribute shows that value; a name prefix shows its
+default), not raw interpolations."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.flow_table import as_rows
 from generator.model import System
 from generator.targets import render_system
-from generator.verify.hcl_module import resources_in
+from generator.targets.provider_facts import FORCE_NEW, replaces
+from generator.verify.hcl_module import moved_blocks, resources_in
 
 FlowKey = tuple[str, str, str, str]  # source, destination, protocol, port
+
+
+Delta = dict[str, tuple[Any, Any]]
 
 
 @dataclass
 class ResourceChanges:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
+    changed: dict[str, Delta] = field(default_factory=dict)
+    replaced: dict[str, Delta] = field(default_factory=dict)  # -/+, with why in `because`
+    because: dict[str, list[str]] = field(default_factory=dict)
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    per_instance: set[str] = field(default_factory=set)  # for_each: one per interface link
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.replaced or self.moved)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} to add, {len(self.changed)} to change, "
+                f"{len(self.replaced)} to replace, {len(self.removed)} to destroy, "
+                f"{len(self.moved)} to move")
 
 
 @dataclass
@@ -52,27 +69,104 @@ def _flows(system: System) -> set[FlowKey]:
             for r in as_rows(system)}
 
 
-def _resources(system: System) -> dict[str, dict[str, dict[str, Any]]]:
-    """Module folder (a target, or a network) -> resource address -> attributes."""
-    return {folder: resources_in(files["main.tf"])
-            for folder, files in render_system(system).items()}
+@dataclass
+class _Module:
+    resources: dict[str, dict[str, Any]]  # address -> attributes, values shown
+    moved: dict[str, str]  # from -> to
+    for_each: set[str]
+    refers: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # address -> attr ->
+    # the resources its value refers to
+
+
+_REFERENCE = re.compile(r"\$\{([a-z_]+\.[A-Za-z0-9_]+)\.([a-z_]+)\}")
+_PREFIX = "${var.name_prefix}"
+
+
+def _shown(value: Any, raw: dict[str, dict[str, Any]], prefix: str) -> Any:
+    """A value as it will be: the name prefix's default put in, a reference to another
+    resource's literal attribute replaced by that literal, other references without `${}`."""
+    if isinstance(value, list):
+        return [_shown(v, raw, prefix) for v in value]
+    if not isinstance(value, str):
+        return value
+    text = value.replace(_PREFIX, prefix)
+    match = _REFERENCE.fullmatch(text)
+    if match:
+        target = raw.get(match.group(1), {}).get(match.group(2))
+        if isinstance(target, str | int) and not str(target).startswith("${"):
+            return _shown(target, raw, prefix)
+        return f"{match.group(1)}.{match.group(2)}"
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
+
+
+def _modules(system: System) -> dict[str, _Module]:
+    """Module folder (a target, or a network) -> its resources, moves and for_each ones."""
+    prefix = f"{system.resource_name}-"
+    found = {}
+    for folder, files in render_system(system).items():
+        raw = resources_in(files["main.tf"])
+        shown = {address: {k: _shown(v, raw, prefix) for k, v in attrs.items()
+                           if k not in ("for_each", "lifecycle")}
+                 for address, attrs in raw.items()}
+        moved = {str(m["from"]).strip("${}"): str(m["to"]).strip("${}")
+                 for m in moved_blocks(files.get("renames.tf", ""))}
+        refers = {address: {k: set(_REFERENCE.findall(str(v))) and
+                             {m[0] for m in _REFERENCE.findall(str(v))} for k, v in attrs.items()}
+                   for address, attrs in raw.items()}
+        found[folder] = _Module(shown, moved, {a for a, v in raw.items() if "for_each" in v},
+                                refers)
+    return found
+
+
+def _replaced_through(module: _Module, changes: ResourceChanges) -> None:
+    """Resources replaced because an attribute that forces replacement refers to a resource
+    being replaced (a rule's security_group_id, a rule's NSG name, an association's NSG id)."""
+    grew = True
+    while grew:
+        grew = False
+        gone = set(changes.replaced)
+        for address, attrs in sorted(module.refers.items()):
+            if address in changes.replaced or address in changes.added:
+                continue
+            forced = FORCE_NEW.get(address.split(".")[0], frozenset())
+            why = [f"{k} refers to {', '.join(sorted(attrs[k] & gone))}, which is replaced"
+                   for k in sorted(forced & attrs.keys()) if attrs[k] & gone]
+            if why:
+                changes.replaced[address] = changes.changed.pop(address, {})
+                changes.because[address] = why
+                grew = True
 
 
 def diff_topologies(old: System, new: System) -> TopologyDiff:
     result = TopologyDiff(old, new)
-    before, after = _flows(old), _flows(new)
-    result.flows_added = sorted(after - before)
-    result.flows_removed = sorted(before - after)
-    old_modules, new_modules = _resources(old), _resources(new)
+    flows_before, flows_after = _flows(old), _flows(new)
+    result.flows_added = sorted(flows_after - flows_before)
+    result.flows_removed = sorted(flows_before - flows_after)
+    old_modules, new_modules = _modules(old), _modules(new)
+    empty = _Module({}, {}, set())
     for folder in sorted(old_modules.keys() | new_modules.keys()):
-        a, b = old_modules.get(folder, {}), new_modules.get(folder, {})
-        changes = ResourceChanges(sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys()))
+        before, after = old_modules.get(folder, empty), new_modules.get(folder, empty)
+        a, b = dict(before.resources), after.resources
+        changes = ResourceChanges(per_instance=before.for_each | after.for_each)
+        for source, target in sorted(after.moved.items()):
+            if source in a and target in b and target not in a:
+                changes.moved.append((source, target))
+                a[target] = a.pop(source)
+        changes.added = sorted(b.keys() - a.keys())
+        changes.removed = sorted(a.keys() - b.keys())
         for address in sorted(a.keys() & b.keys()):
             keys = sorted(a[address].keys() | b[address].keys())
             delta = {k: (a[address].get(k), b[address].get(k)) for k in keys
                      if a[address].get(k) != b[address].get(k)}
-            if delta:
+            if not delta:
+                continue
+            why = replaces(address.split(".")[0], a[address], b[address])
+            if why:
+                changes.replaced[address] = delta
+                changes.because[address] = [f"{w} changes" for w in why]
+            else:
                 changes.changed[address] = delta
+        _replaced_through(after, changes)
         if a or b:
             result.resources[folder] = changes
     return result
@@ -90,13 +184,21 @@ def as_text(d: TopologyDiff) -> str:
     lines += [f"  + {_flow_text(k)}" for k in d.flows_added]
     lines += [f"  - {_flow_text(k)}" for k in d.flows_removed]
     for cloud, r in d.resources.items():
-        lines.append(f"{cloud}: +{len(r.added)} -{len(r.removed)} ~{len(r.changed)} resources")
-        lines += [f"  + {a}" for a in r.added]
-        lines += [f"  - {a}" for a in r.removed]
-        for address, attrs in r.changed.items():
-            lines.append(f"  ~ {address}")
-            lines += [f"      {k}: {old!r} -> {new!r}" for k, (old, new) in attrs.items()]
+        lines.append(f"{cloud}: {r.summary()}")
+        lines += [f"  + {_each(a, r)}" for a in r.added]
+        lines += [f"  - {_each(a, r)}" for a in r.removed]
+        lines += [f"  -> {_each(a, r)} moved to {_each(b, r)}" for a, b in r.moved]
+        for mark, found in (("~", r.changed), ("-/+", r.replaced)):
+            for address, attrs in found.items():
+                why = (f" (replaced: {'; '.join(r.because[address])})" if mark == "-/+"
+                       else "")
+                lines.append(f"  {mark} {_each(address, r)}{why}")
+                lines += [f"      {k}: {old!r} -> {new!r}" for k, (old, new) in attrs.items()]
     return "\n".join(lines) + "\n"
+
+
+def _each(address: str, r: ResourceChanges) -> str:
+    return f"{address} (each link)" if address in r.per_instance else address
 
 
 def as_json(d: TopologyDiff) -> str:
@@ -108,7 +210,14 @@ def as_json(d: TopologyDiff) -> str:
                                        strict=True)) for k in d.flows_removed]},
         "resources": {cloud: {"added": r.added, "removed": r.removed,
                               "changed": {a: {k: {"old": o, "new": n} for k, (o, n) in v.items()}
-                                          for a, v in r.changed.items()}}
+                                          for a, v in r.changed.items()},
+                              "replaced": {a: {"because": r.because[a], "attributes": {
+                                  k: {"old": o, "new": n} for k, (o, n) in v.items()}}
+                                  for a, v in r.replaced.items()},
+                              "moved": [{"from": a, "to": b} for a, b in r.moved],
+                              "per_link": sorted(r.per_instance & (
+                                  set(r.added) | set(r.removed) | set(r.changed)
+                                  | set(r.replaced)))}
                       for cloud, r in d.resources.items()},
     }, indent=2) + "\n"
 
@@ -132,13 +241,17 @@ def as_markdown(d: TopologyDiff) -> str:
     for cloud, r in d.resources.items():
         if r.empty:
             continue
-        lines += [f"**{cloud}**: {len(r.added)} to add, {len(r.changed)} to change, "
-                  f"{len(r.removed)} to destroy", "", "| | resource | change |",
+        lines += [f"**{cloud}**: {r.summary()}", "", "| | resource | change |",
                   "|---|---|---|"]
-        lines += [f"| + | {_cell(a)} | |" for a in r.added]
-        lines += [f"| - | {_cell(a)} | |" for a in r.removed]
-        for address, attrs in r.changed.items():
-            what = "<br>".join(f"{k}: {_cell(o)} -> {_cell(n)}" for k, (o, n) in attrs.items())
-            lines.append(f"| ~ | {_cell(address)} | {what} |")
+        lines += [f"| + | {_cell(_each(a, r))} | |" for a in r.added]
+        lines += [f"| - | {_cell(_each(a, r))} | |" for a in r.removed]
+        lines += [f"| -> | {_cell(_each(a, r))} | moved to {_cell(b)} |" for a, b in r.moved]
+        for mark, found in (("~", r.changed), ("-/+", r.replaced)):
+            for address, attrs in found.items():
+                what = "<br>".join(f"{k}: {_cell(o)} -> {_cell(n)}"
+                                   for k, (o, n) in attrs.items())
+                if mark == "-/+":
+                    what = f"**replaced**: {'; '.join(r.because[address])}<br>{what}"
+                lines.append(f"| {mark} | {_cell(_each(address, r))} | {what} |")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from generator.errors import did_you_mean
 from generator.model import (
     DEFAULT_ADVISE_PORTS,
     DEFAULT_WEB_PORTS,
@@ -163,7 +164,6 @@ def _choices(check: _Checker, value: Spanned | None, field: str, allowed: tuple[
     chosen: list[str] = []
     for item in value.value:
         if not isinstance(item.value, str) or item.value not in allowed:
-            from generator.topology import did_you_mean  # noqa: PLC0415
 
             shown = item.value if isinstance(item.value, str) else item.kind
             hint = did_you_mean(item.value, allowed) if isinstance(item.value, str) else ""
@@ -306,7 +306,6 @@ def networks(check: _Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
                             f"({', '.join(NETWORK_CLOUDS)})")
             continue
         if cloud.value not in NETWORK_CLOUDS:
-            from generator.topology import did_you_mean  # noqa: PLC0415
 
             hint = did_you_mean(cloud.value, NETWORK_CLOUDS) if isinstance(cloud.value, str) \
                 else ""

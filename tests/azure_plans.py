@@ -15,7 +15,9 @@ from generator.verify.hcl_module import read_module
 
 _REF = re.compile(r"\$\{([a-z_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 NIC = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/{}-nic"
-VARIABLES = {"resource_group_name": "rg-plant-north", "location": "westeurope"}
+VARIABLES = {"resource_group_name": "rg-plant-north", "location": "westeurope",
+             "name_prefix": "plant-north-"}
+_VARIABLE = re.compile(r"\$\{var\.([a-z_]+)\}")
 
 
 def _known(value: Any, names: dict[str, str]) -> tuple[Any, bool, list[str]]:
@@ -33,8 +35,8 @@ def _known(value: Any, names: dict[str, str]) -> tuple[Any, bool, list[str]]:
             else:
                 unknown = True
                 out.append(None)
-        elif text.startswith("${var."):
-            out.append(VARIABLES.get(text[6:-1]))
+        elif "${var." in text:  # a variable, or a string that starts with one (a name prefix)
+            out.append(_VARIABLE.sub(lambda m: str(VARIABLES.get(m.group(1))), text))
         else:
             out.append(item)
     planned = out if isinstance(value, list) else out[0]
@@ -44,8 +46,9 @@ def _known(value: Any, names: dict[str, str]) -> tuple[Any, bool, list[str]]:
 def plan_for(system: System, module_dir: Path, extra: list[dict[str, Any]] | None = None,
              drop: tuple[str, ...] = ()) -> dict[str, Any]:
     module = read_module(module_dir)
-    names = {f"{t}.{n}": str(r.attrs.get("name")) for t, rs in module.resources.items()
-             for n, r in rs.items() if "name" in r.attrs}
+    names = {f"{t}.{n}": _VARIABLE.sub(lambda m: str(VARIABLES.get(m.group(1))),
+                                       str(r.attrs.get("name")))
+             for t, rs in module.resources.items() for n, r in rs.items() if "name" in r.attrs}
     resources, changes, config = [], [], []
     for rtype, named in sorted(module.resources.items()):
         for name, resource in sorted(named.items()):
@@ -65,9 +68,9 @@ def plan_for(system: System, module_dir: Path, extra: list[dict[str, Any]] | Non
                 values["tags"] = {"Name": f"{system.name}-{name}", "scadafw:system": system.name,
                                   "scadafw:role-group": name}
             instances = [None]
-            if "for_each" in resource.attrs:  # one NIC per server here
+            if "for_each" in resource.attrs:  # one NIC per server here, on its "main" link
                 server = next(s for s in system.servers if s.ident == name)
-                instances = ["0"]
+                instances = ["main"]
                 values["network_interface_id"] = NIC.format(server.name)
             for index in instances:
                 address = f"module.geo_scada_firewall.{rtype}.{name}" + (
@@ -95,7 +98,7 @@ def plan_for(system: System, module_dir: Path, extra: list[dict[str, Any]] | Non
         "_comment": "built by tests/azure_plans.py in terraform show -json's shape; not made by "
                     "Terraform (no azurerm provider here)",
         "variables": {"network_interface_ids": {"value": {
-            s.name: [NIC.format(s.name)] for s in system.servers}}},
+            s.name: {"main": NIC.format(s.name)} for s in system.servers}}},
         "planned_values": {"root_module": {"resources": root_resources, "child_modules": [
             {"address": "module.geo_scada_firewall", "resources": resources}]}},
         "resource_changes": changes,

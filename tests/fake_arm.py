@@ -199,9 +199,14 @@ def deploy(arm: Arm, system: System, module_folder: Path) -> None:
     module = read_module(module_folder)
     state = build_nsgs(module)
     group_path = rg_path() + NET
-    names = {r.name: r.attrs["name"] for r in module.of_type("azurerm_network_security_group")}
-    asg_names = {r.name: r.attrs["name"]
-                 for r in module.of_type("azurerm_application_security_group")}
+    prefix = f"{system.resource_name}-"  # the module's default name_prefix
+
+    def named(resource_type: str) -> dict[str, str]:
+        return {r.name: str(r.attrs["name"]).replace("${var.name_prefix}", prefix)
+                for r in module.of_type(resource_type)}
+
+    names = named("azurerm_network_security_group")
+    asg_names = named("azurerm_application_security_group")
 
     def tags(role: str) -> dict[str, str]:
         return {"scadafw:system": system.name, "scadafw:role-group": role}

@@ -31,9 +31,14 @@ def example_root(example: Path, into: Path) -> Path:
     return into / "examples" / example.stem / "aws"
 
 
-def _maintenance_group(landscape: Landscape) -> dict[str, str]:
-    """A hand-made group in the root configuration: TCP 5481 from every CIDR of the VPC,
-    attached to the Main's interface (a vendor's "temporary" maintenance access)."""
+SG_LINE = ("  security_groups = module.geo_scada_firewall.security_group_ids_by_server"
+           "[each.value.server]\n")
+
+
+def _maintenance_group(landscape: Landscape, root: Path) -> None:
+    """A hand-made group in the root configuration: TCP 5481 in from every CIDR of the VPC and
+    everything out (a vendor's "temporary" maintenance access), listed on every link
+    interface beside the module's groups."""
     rules = "\n".join(f'''
 resource "aws_vpc_security_group_ingress_rule" "maintenance_{i}" {{
   security_group_id = aws_security_group.maintenance.id
@@ -43,23 +48,32 @@ resource "aws_vpc_security_group_ingress_rule" "maintenance_{i}" {{
   to_port           = 5481
 }}
 ''' for i, cidr in enumerate(landscape.cidrs))
-    main_eni = landscape.interfaces["scada-a"][0]
-    return {"maintenance.tf": f'''
+    (root / "maintenance.tf").write_text(f'''
 resource "aws_security_group" "maintenance" {{
   name        = "vendor-maintenance"
   description = "vendor maintenance access"
   vpc_id      = var.vpc_id
 }}
 {rules}
-resource "aws_network_interface_sg_attachment" "maintenance_on_main" {{
-  network_interface_id = "{main_eni}"
-  security_group_id    = aws_security_group.maintenance.id
+resource "aws_vpc_security_group_egress_rule" "maintenance_out" {{
+  security_group_id = aws_security_group.maintenance.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
 }}
-'''}
+''')
+    main = root / "main.tf"
+    text = main.read_text()
+    assert SG_LINE in text
+    main.write_text(text.replace(SG_LINE, (
+        "  security_groups = concat(module.geo_scada_firewall.security_group_ids_by_server"
+        "[each.value.server], [aws_security_group.maintenance.id])\n")))
 
 
-def _root_rule_dmz_to_redundant(_: Landscape) -> dict[str, str]:
-    return {"dmz_rule.tf": '''
+def _root_rule_dmz_to_redundant(_: Landscape, root: Path) -> None:
+    """Rules in the root that open TCP 5481 from the DMZ standby's group to the redundant
+    group: out of one, into the other (both are needed: the module's groups allow no egress
+    they do not name)."""
+    (root / "dmz_rule.tf").write_text('''
 resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
   security_group_id            = module.geo_scada_firewall.security_group_ids["redundant"]
   referenced_security_group_id = module.geo_scada_firewall.security_group_ids["dmz_permanent_standby"]
@@ -67,10 +81,18 @@ resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz" {
   from_port                    = 5481
   to_port                      = 5481
 }
-'''}
+
+resource "aws_vpc_security_group_egress_rule" "dmz_to_redundant" {
+  security_group_id            = module.geo_scada_firewall.security_group_ids["dmz_permanent_standby"]
+  referenced_security_group_id = module.geo_scada_firewall.security_group_ids["redundant"]
+  ip_protocol                  = "tcp"
+  from_port                    = 5481
+  to_port                      = 5481
+}
+''')
 
 
-def variants() -> list[tuple[Path, Callable[[Landscape], dict[str, str]] | None, str]]:
+def variants() -> list[tuple[Path, Callable[[Landscape, Path], None] | None, str]]:
     """What the tests below apply: every example as committed, and two mutations of dmz."""
     return [*((e, None, "") for e in SINGLE),
             (DMZ_EXAMPLE, _maintenance_group, "-maintenance"),
@@ -88,8 +110,8 @@ def apply_all(terraform: Any, moto_server: Any,
         system = load_topology(example)
         root = example_root(example, tmp_root(f"{example.stem}{tag}"))
         landscape = provision_servers(ec2, system)
-        for name, text in (extra(landscape) if extra else {}).items():
-            (root / name).write_text(text)
+        if extra:
+            extra(landscape, root)
         jobs.append(((example.stem, tag), root, landscape, tag))
     for _, root, _, _ in jobs:  # inits share the plugin cache: one at a time
         terraform.init(root)

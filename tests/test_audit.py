@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from generator.topology import load_topology
-from generator.verify.aws_landscape import Landscape, provision_servers
+from generator.verify.aws_landscape import Landscape, create_links, provision_servers
 from generator.verify.aws_moto import _authorize, _create_groups
-from generator.verify.hcl_module import interface_owner, read_module, referenced_name
+from generator.verify.hcl_module import groups_by_server, read_module
 from generator.verify.terraform_proof import Applied
 from tests.conftest import ROOT, run_cli
 
@@ -33,7 +33,8 @@ def account(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def deploy(ec2: Any, topology: Path = DMZ) -> tuple[Landscape, dict[str, str]]:
     """The module built into the account as Terraform would (verify's builder, with the
-    tags the module sets), its groups attached beside each instance's launch group."""
+    tags the module sets), and the servers' link interfaces created with the groups the
+    module's output gives each server, as the example root configurations do."""
     system = load_topology(topology)
     land = provision_servers(ec2, system)
     module = read_module(ROOT / "modules" / system.name / "aws")
@@ -44,14 +45,8 @@ def deploy(ec2: Any, topology: Path = DMZ) -> tuple[Landscape, dict[str, str]]:
     for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
         for resource in module.of_type(rtype):
             _authorize(ec2, resource, ids, {}, [])
-    for resource in module.of_type("aws_network_interface_sg_attachment"):
-        server = interface_owner(resource)
-        assert server is not None
-        group = ids[str(referenced_name(resource.attrs["security_group_id"],
-                                        "aws_security_group"))]
-        for eni in land.interfaces[server]:
-            ec2.modify_network_interface_attribute(
-                NetworkInterfaceId=eni, Groups=[land.launch_groups[server], group])
+    given = groups_by_server(module, "security_group_ids_by_server", "aws_security_group")
+    create_links(ec2, land, {s: [ids[g] for g in names] for s, names in given.items()})
     return land, ids
 
 
@@ -93,6 +88,23 @@ def test_a_permissive_group_on_the_mains_interface_is_named(account: Any) -> Non
     account.modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[*groups, vendor])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
+    # the DMZ standby's group lets nothing out, so the flow stays refused; the opening on the
+    # Main's side is named all the same
+    assert wrong(report) == set()
+    assert ("scada-dmz -> scada-a TCP 5481 is forbidden but rule "
+            in " ".join(problems(report)))
+    assert any(f"group vendor ({vendor}) admits it into scada-a" in p for p in problems(report))
+    # and once the DMZ standby's side lets it out too, the flow is open, the group named
+    dmz = land.interfaces["scada-dmz"][0]
+    dmz_groups = [g["GroupId"] for g in account.describe_network_interfaces(
+        NetworkInterfaceIds=[dmz])["NetworkInterfaces"][0]["Groups"]]
+    account.authorize_security_group_egress(GroupId=vendor, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5481, "ToPort": 5481,
+        "IpRanges": [{"CidrIp": "10.10.0.0/16"}]}])
+    account.modify_network_interface_attribute(NetworkInterfaceId=dmz,
+                                               Groups=[*dmz_groups, vendor])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
     assert wrong(report) == {("scada-dmz", "scada-a", "TCP 5481")}
     (found,) = report["results"]
     (flow,) = [f for f in found["flows"] if not f["ok"]]
@@ -109,8 +121,9 @@ def test_a_deleted_egress_rule_is_reported_as_drift(account: Any) -> None:
                                          SecurityGroupRuleIds=[egress["SecurityGroupRuleId"]])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
-    # the launch groups allow all egress, so no flow breaks; the module's rule is gone all the same
-    assert wrong(report) == set()
+    # the link interfaces carry only the module's groups: the flow breaks, and the rule is named
+    assert wrong(report) == {("scada-a", "scada-dmz", "TCP 5481"),
+                             ("scada-b", "scada-dmz", "TCP 5481")}
     assert problems(report) == [
         "generated but missing: redundant egress tcp 5481-5481 group:dmz_permanent_standby"]
 

@@ -22,10 +22,16 @@ from generator.model import System, Target
 from generator.placement import placements
 from generator.topology import load_topology
 from generator.verify.aws_effective import decide_aws, read_effective
-from generator.verify.aws_landscape import Landscape, provision_servers
+from generator.verify.aws_landscape import Landscape, create_links, provision_servers
 from generator.verify.reachability import Check, compare
 from generator.verify.report import expected_aws
-from generator.verify.terraform_proof import Applied, apply_root, judge, state_labels
+from generator.verify.terraform_proof import (
+    Applied,
+    apply_root,
+    judge,
+    replan_changes,
+    state_labels,
+)
 from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
 from tests.domain import domain_allows
 from tests.terraform_variants import DMZ_EXAMPLE, SINGLE
@@ -71,7 +77,10 @@ def test_replan_after_apply_is_quiet_but_for_motos_known_gap(
                    and (r["values"].get("referenced_security_group_id") is not None
                         or "referenced_security_group_id" in _after_unknown(applied.plan,
                                                                             r["address"]))}
-    assert set(applied.moto_gaps) == referencing
+    # moto also shows each link interface with its instance's launch group (AWS keeps groups
+    # per interface): exactly the link interfaces, and only groups of the instances
+    links = {r["address"] for r in _planned(applied.plan) if r["type"] == "aws_network_interface"}
+    assert set(applied.moto_gaps) == referencing | links
 
 
 def _planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -98,32 +107,51 @@ def test_first_plan_creates_every_module_resource_and_nothing_else(
                 for rtype, named in block.items() for name in named}
     changes = applied.plan["resource_changes"]
     assert {c["change"]["actions"][0] for c in changes} == {"create"}
-    # attachments are for_each over each server's interfaces: one instance per ENI
-    created = {c["address"].split("[")[0] for c in changes}
-    assert created == declared
-    attachments = [c for c in changes if c["type"] == "aws_network_interface_sg_attachment"]
-    assert len(attachments) == sum(len(v) for v in applied.landscape.interfaces.values())
+    # the root creates one link interface per IPv4 address; the module attaches nothing
+    links = {c["address"] for c in changes if c["type"] == "aws_network_interface"}
+    addresses = {str(a) for s in system.servers for a in s.addresses if a.version == 4}
+    assert links == {f'aws_network_interface.geo_scada_link["{a}"]' for a in addresses}
+    assert {c["address"].split("[")[0] for c in changes} - {
+        "aws_network_interface.geo_scada_link"} == declared
+    assert not any(c["type"] == "aws_network_interface_sg_attachment" for c in changes)
     assert applied.plan["format_version"].startswith("1.")
 
 
-def test_launch_groups_stay_beside_the_modules_groups(
+def test_instances_keep_their_launch_groups_and_links_carry_the_modules(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
+    """Nothing fights: the instances' own interfaces keep exactly their launch group, and each
+    link interface carries exactly its server's role group (the owner lists them)."""
     applied = apply_example(DMZ_EXAMPLE)
     system = load_topology(DMZ_EXAMPLE)
-    state = read_effective(moto_server[1], system, applied.landscape.interfaces)
+    ec2 = moto_server[1]
+    state = read_effective(ec2, system, applied.landscape.interfaces)
+    roles = {g["GroupId"]: t["Value"] for g in ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [applied.landscape.vpc_id]}])["SecurityGroups"]
+        for t in g.get("Tags", []) if t["Key"] == "scadafw:role-group"}
+    launch = set(applied.landscape.launch_groups.values())
     for server in system.servers:
         groups = state.groups_of[server.name]
-        assert applied.landscape.launch_groups[server.name] in groups
-        assert len(groups) == 2, (server.name, groups)  # launch group + its role group
+        assert [roles[g] for g in groups if g in roles] == [server.group.value]
+        # and, in moto only, the instance's launch group (moto's known gap, see replan_changes)
+        assert {g for g in groups if g not in roles} <= launch
+        instance = ec2.describe_instances(InstanceIds=[applied.landscape.instances[
+            server.name]])["Reservations"][0]["Instances"][0]
+        primary = next(n for n in instance["NetworkInterfaces"]
+                       if n["Attachment"]["DeviceIndex"] == 0)
+        assert [g["GroupId"] for g in primary["Groups"]] == [
+            applied.landscape.launch_groups[server.name]]
 
 
-def test_a_permissive_group_on_the_mains_interface_lets_the_dmz_standby_in_and_is_named(
+def test_a_permissive_group_on_every_link_opens_what_the_matrix_forbids_and_is_named(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
     applied = apply_example(DMZ_EXAMPLE, tag="-maintenance")
     system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
-    assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481")]
-    (wrong,) = [c for c in checks if not c.ok]
-    assert "aws_security_group.maintenance" in wrong.because
+    roles = {s.name: s.role.value for s in system.servers}
+    forbidden = sorted((a, b, "TCP 5481") for a in roles for b in roles
+                       if a != b and not domain_allows(roles[a], roles[b]))
+    assert ("scada-dmz", "scada-a", "TCP 5481") in forbidden
+    assert against_domain(system, checks) == forbidden  # every one, on TCP 5481 only
+    assert all("aws_security_group.maintenance" in c.because for c in checks if not c.ok)
 
 
 def test_a_root_rule_from_the_dmz_group_to_the_redundant_group_is_caught_and_named(
@@ -209,6 +237,14 @@ resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz_tcp" {
   from_port                    = 5481
   to_port                      = 5481
 }
+
+resource "aws_vpc_security_group_egress_rule" "dmz_permanent_standby_to_redundant_tcp" {
+  security_group_id            = aws_security_group.dmz_permanent_standby.id
+  referenced_security_group_id = aws_security_group.redundant.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5481
+  to_port                      = 5481
+}
 ''')
     result = run_cli("verify", DMZ_EXAMPLE, "--modules", modules, "--terraform", "--format",
                      "json")
@@ -238,6 +274,7 @@ def test_effective_policy_sees_groups_scadafw_did_not_write(moto_server: Any) ->
     ec2 = moto_server[1]
     system = load_topology(DMZ_EXAMPLE)
     landscape = provision_servers(ec2, system)
+    create_links(ec2, landscape, {n: [g] for n, g in landscape.launch_groups.items()})
     state = read_effective(ec2, system, landscape.interfaces)
     dmz, main = system.server("scada-dmz"), system.server("scada-a")
     from generator.policy import Service  # noqa: PLC0415
@@ -247,10 +284,12 @@ def test_effective_policy_sees_groups_scadafw_did_not_write(moto_server: Any) ->
                                       VpcId=landscape.vpc_id)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=extra, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 5481, "ToPort": 5481,
-        "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])
-    eni = landscape.interfaces["scada-a"][0]
-    ec2.modify_network_interface_attribute(
-        NetworkInterfaceId=eni, Groups=[landscape.launch_groups["scada-a"], extra])
+        "IpRanges": [{"CidrIp": "10.30.0.0/16"}]}])  # in from the DMZ standby's network
+    # (a new group allows all egress until told otherwise, as in AWS)
+    for server in ("scada-a", "scada-dmz"):
+        ec2.modify_network_interface_attribute(
+            NetworkInterfaceId=landscape.interfaces[server][0],
+            Groups=[landscape.launch_groups[server], extra])
     state = read_effective(ec2, system, landscape.interfaces)
     decision = decide_aws(state, 5481, dmz, main, Service.SERVER_PORT)
     assert decision.allowed
@@ -268,7 +307,6 @@ def _change(address: str, before: dict[str, Any], after: dict[str, Any],
 
 
 def test_replan_changes_tells_motos_description_gap_from_real_drift() -> None:
-    from generator.verify.terraform_proof import replan_changes  # noqa: PLC0415
 
     ref = {"referenced_security_group_id": "sg-1", "from_port": 5481}
     plan = {"resource_changes": [
@@ -282,10 +320,15 @@ def test_replan_changes_tells_motos_description_gap_from_real_drift() -> None:
                 actions=("delete", "create")),
         _change("group", {"description": None}, {"description": "x"},
                 rtype="aws_security_group"),
+        _change("link", {"security_groups": ["sg-m", "sg-launch"]},
+                {"security_groups": ["sg-m"]}, rtype="aws_network_interface"),
+        _change("link-other", {"security_groups": ["sg-m", "sg-vendor"]},
+                {"security_groups": ["sg-m"]}, rtype="aws_network_interface"),
     ]}
-    gaps, drift = replan_changes(plan)
-    assert gaps == ["gap"]
-    assert [d.split(":")[0] for d in drift] == ["port", "cidr", "replaced", "group"]
+    gaps, drift = replan_changes(plan, frozenset({"sg-launch"}))
+    assert gaps == ["gap", "link"]
+    assert [d.split(":")[0] for d in drift] == ["port", "cidr", "replaced", "group",
+                                                "link-other"]
     assert "port: update (from_port)" in drift
 
 
@@ -340,3 +383,59 @@ def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
               and c.actual]
     assert across
     assert all("partner_control_vpc_redundant" in c.because for c in across)
+
+
+_TWO_INSTANCES = """
+variable "vpc_id" {
+  type = string
+}
+
+variable "servers" {
+  type = any
+}
+
+provider "aws" {}
+
+module "prod" {
+  source      = "./module"
+  vpc_id      = var.vpc_id
+  name_prefix = "prod-"
+}
+
+module "test" {
+  source      = "./module"
+  vpc_id      = var.vpc_id
+  name_prefix = "test-"
+}
+"""
+
+
+def test_two_instances_of_a_module_apply_side_by_side_and_a_new_prefix_creates_first(
+        terraform: Any, moto_server: Any, tmp_path: Path) -> None:
+    endpoint, ec2 = moto_server
+    landscape = provision_servers(ec2, load_topology(DMZ_EXAMPLE))
+    root = tmp_path / "root"
+    shutil.copytree(ROOT / "modules" / "plant-north" / "aws", root / "module")
+    (root / "main.tf").write_text(_TWO_INSTANCES)
+    terraform.init(root)
+    apply_root(terraform, root, endpoint, landscape, replan=False, keep_plan=False)
+    groups = ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [landscape.vpc_id]},
+        {"Name": "tag:scadafw:system", "Values": ["plant-north"]}])["SecurityGroups"]
+    names = sorted(g["GroupName"].rsplit("-", 1)[0] for g in groups)  # without the suffix
+    assert names == sorted(f"{env}-{group}" for env in ("prod", "test") for group in (
+        "redundant", "permanent-standby", "dmz-permanent-standby"))
+    # a real rename of one instance: its groups and rules are replaced, new before old
+    (root / "main.tf").write_text(_TWO_INSTANCES.replace('"test-"', '"staging-"'))
+    terraform.plan(root, "rename.out")
+    plan = terraform.show(root, "rename.out")
+    gaps, _ = replan_changes(plan)  # moto's description gap, on both instances' rules
+    changes = [c for c in plan["resource_changes"]
+               if c["change"]["actions"] != ["no-op"] and c["address"] not in gaps]
+    assert all(c["address"].startswith("module.test.") for c in changes)
+    assert {c["change"]["actions"][0] for c in changes} == {"create"}
+    assert all(c["change"]["actions"] == ["create", "delete"] for c in changes), [
+        (c["address"], c["change"]["actions"]) for c in changes]
+    assert {c["type"] for c in changes} == {"aws_security_group",
+                                            "aws_vpc_security_group_ingress_rule",
+                                            "aws_vpc_security_group_egress_rule"}

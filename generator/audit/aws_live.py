@@ -17,12 +17,19 @@ from typing import Any
 from generator.errors import ScadafwError
 from generator.model import System, Target
 from generator.placement import placements
+from generator.policy import Service
 from generator.targets.aws import aws_rules
 from generator.targets.aws_peers import aws_peer_rules
-from generator.verify.aws_effective import AwsState, decide_aws, normalize_protocol, read_effective
+from generator.verify.aws_effective import (
+    AwsState,
+    allowing_rules,
+    decide_aws,
+    normalize_protocol,
+    read_effective,
+)
 from generator.verify.aws_effective import decide_traffic as aws_traffic
 from generator.verify.peer_checks import peer_checks
-from generator.verify.reachability import TargetReport, compare
+from generator.verify.reachability import Endpoint, TargetReport, Traffic, compare
 from generator.verify.report import expected_aws
 
 MAX_ATTEMPTS = 5  # botocore standard retry mode: throttling and transient errors
@@ -165,8 +172,36 @@ def audit_aws(systems: list[System], ec2: Any, vpc_id: str | None) -> list[Targe
                 report.checks += peer_checks(judged, report.target, partial(aws_traffic, state),
                                              strict_outbound=False, dmz_outbound_denied=False)
             report.problems += generated_drift(view, state)
+            report.problems += latent_openings(judged, state)
             reports.append(report)
     return reports
+
+
+def latent_openings(view: System, state: AwsState) -> list[str]:
+    """Rules of groups that are not scadafw's which let a forbidden flow through their side
+    (into the destination, or out of the source): today the other side refuses it, but the
+    firewall then rests on that side alone."""
+    found: list[str] = []
+    for check in compare(view, "", partial(decide_aws, state, view.port), lambda *_: ""):
+        if check.expected or check.actual:
+            continue
+        src = Endpoint.of(view.server(check.source))
+        dst = Endpoint.of(view.server(check.destination))
+        traffic = next(Traffic.of(s, view.port) for s in Service
+                       if s.label(view.port) == check.service)
+        sides = [(dst, src, False, "admits it into"), (src, dst, True, "lets it out of")]
+        for server, peer, egress, verb in sides:
+            for label in allowing_rules(state, server, peer, traffic, egress):
+                if not _scadafw_label(state, label):
+                    found.append(f"{check.source} -> {check.destination} {check.service} is "
+                                 f"forbidden but {label} {verb} {server.name}; only the other "
+                                 "side refuses it")
+    return sorted(set(found))
+
+
+def _scadafw_label(state: AwsState, label: str) -> bool:
+    """Whether a rule label names a rule of one of scadafw's groups (tagged)."""
+    return any(gid in label for gid, role in state.group_roles.items() if role)
 
 
 def tag_roles(ec2: Any, state: AwsState, system: str) -> None:

@@ -264,7 +264,7 @@ def _text(value: object) -> str:
 def generated_drift(view: System, live: LiveGroup) -> list[str]:
     """scadafw's NSGs of this system (by tag) against what generate writes, and which servers
     no longer carry their role group's NSG or ASG."""
-    wanted = build_nsgs(_generated(view))
+    wanted = build_nsgs(_generated(view), view)
     ours = {nsg_id: live.role(nsg_id, view.name) for nsg_id in live.state.nsgs}
     ours = {k: v for k, v in ours.items() if v}
     if not ours:

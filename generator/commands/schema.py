@@ -7,8 +7,9 @@ import json
 import sys
 from typing import Any
 
-from generator.model import ClientService, Role, RoleGroup, Target
+from generator.model import ClientService, NsgMode, Role, RoleGroup, Target
 from generator.topology import MAX_STANDBYS, NAME_PATTERN
+from generator.topology_options import PRIORITY_OFFSETS
 
 SCHEMA_ID = "https://scadafw.invalid/schema/topology.schema.json"
 
@@ -34,6 +35,8 @@ def _version(version: int) -> dict[str, Any]:
         "role": {"enum": [r.value for r in Role]},
         "addresses": {"type": "array", "uniqueItems": True, "items": address,
                       "description": "Host addresses, one per redundancy link."},
+        "renamed_from": {**name, "description": "The server's previous name: the modules "
+                                                "move its resources (`moved` blocks)."},
     }
     top: dict[str, Any] = {
         "version": {"const": version, "description": "File format version."},
@@ -44,6 +47,19 @@ def _version(version: int) -> dict[str, Any]:
             "type": "array", "minItems": 1, "uniqueItems": True,
             "items": {"enum": [t.value for t in Target]},
             "description": "Which module flavours to emit (default: all).",
+        },
+        "renamed_from": {**name, "description": "The name the system's cloud resources were "
+                                                "created with; a rename keeps them."},
+        "azure": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "nsgs": {"enum": [m.value for m in NsgMode], "default": "create",
+                         "description": "create: an NSG per role group, associated with the "
+                                        "NICs; existing: rules into your NSGs."},
+                "priority_offset": {"type": "integer", "minimum": PRIORITY_OFFSETS[0],
+                                    "maximum": PRIORITY_OFFSETS[1], "default": 0,
+                                    "description": "Added to every priority scadafw writes."},
+            },
         },
     }
     if version == 2:

@@ -2,15 +2,19 @@
 (`aws_effective.AwsState`, rules as EC2's DescribeSecurityGroupRules returns them).
 
 Rules come from `aws_vpc_security_group_{ingress,egress}_rule`, the legacy
-`aws_security_group_rule` and inline `ingress`/`egress` blocks; a server's groups are those
-attached to its interfaces by `aws_network_interface_sg_attachment` (any module's, or the
-root's), plus `aws_network_interface.security_groups`. A scadafw module's attachments are named
-after the server, which is how its interfaces are found. Groups attached outside the plan
-(an instance's launch group) are not in it: the review says so.
+`aws_security_group_rule` and inline `ingress`/`egress` blocks. A server's interfaces are the
+`aws_network_interface` and `aws_instance` resources of the plan whose private addresses are
+the server's; their groups are what the owning resource lists (`security_groups`,
+`vpc_security_group_ids`) plus any `aws_network_interface_sg_attachment`. A list known only
+after apply is followed through its references: a scadafw module's `security_group_ids_by_server`
+gives the server's role group (its group tagged so in that module), any other group reference
+counts for every interface that lists it. Groups outside the plan are not in it: the review
+says so.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from generator.model import System
@@ -19,7 +23,11 @@ from generator.verify.aws_effective import AwsState, normalize_protocol
 
 AWS_TYPES = ("aws_security_group", "aws_vpc_security_group_ingress_rule",
              "aws_vpc_security_group_egress_rule", "aws_security_group_rule",
-             "aws_network_interface_sg_attachment", "aws_network_interface")
+             "aws_network_interface_sg_attachment", "aws_network_interface", "aws_instance")
+# the resources that own an interface, and the attribute that lists its groups
+OWNERS = {"aws_network_interface": "security_groups", "aws_instance": "vpc_security_group_ids"}
+_BY_SERVER = re.compile(r"^module\.(?P<call>[A-Za-z0-9_-]+)(?:\[[^\]]*\])?"
+                        r"\.security_group_ids_by_server")
 
 
 def _ports(protocol: str, low: Any, high: Any) -> tuple[int, int]:
@@ -133,28 +141,77 @@ class AwsPlan:
         if eni is not None and gid is not None:
             self.attached.setdefault(str(eni), set()).add(str(gid))
 
-    def _aws_network_interface(self, r: PlanResource) -> None:
-        eni = r.values.get("id")
-        for gid in r.values.get("security_groups") or []:
-            if eni:
-                self.attached.setdefault(str(eni), set()).add(str(gid))
-
-    def server_interfaces(self, system: System) -> dict[str, list[str]]:
-        """Each server's interfaces, from the attachments a scadafw module names after it."""
-        idents = {s.ident: s.name for s in system.servers}
-        found: dict[str, list[str]] = {}
-        for r in self.resources:
-            if r.type != "aws_network_interface_sg_attachment" or r.name not in idents:
-                continue
-            gid = self.resolve.value(r, "security_group_id")
-            if self.tags.get(str(gid), {}).get("scadafw:system") != system.name:
-                continue
-            eni = self.resolve.value(r, "network_interface_id")
-            if eni is not None and str(eni) not in found.setdefault(idents[r.name], []):
-                found[idents[r.name]].append(str(eni))
+    def _addresses(self, r: PlanResource) -> list[str]:
+        found = [str(a) for a in r.values.get("private_ips") or []]
+        if r.values.get("private_ip"):
+            found.append(str(r.values["private_ip"]))
         return found
 
+    def server_interfaces(self, system: System) -> dict[str, list[str]]:
+        """Each server's interfaces: the owning resources that hold its addresses, and the
+        interfaces attachments named after the server give one of the system's groups (the
+        modules of scadafw before 0.2 attached their groups so)."""
+        by_address = {str(a): s.name for s in system.servers for a in s.addresses}
+        idents = {s.ident: s.name for s in system.servers}
+        found: dict[str, list[str]] = {}
+
+        def add(server: str, eni: str) -> None:
+            if eni not in found.setdefault(server, []):
+                found[server].append(eni)
+
+        for r in self.resources:
+            if r.type in OWNERS:
+                for address in self._addresses(r):
+                    if address in by_address:
+                        add(by_address[address], r.id())
+            elif r.type == "aws_network_interface_sg_attachment" and r.name in idents:
+                gid = self.resolve.value(r, "security_group_id")
+                eni = self.resolve.value(r, "network_interface_id")
+                if (eni is not None and self.tags.get(str(gid), {}).get("scadafw:system")
+                        == system.name):
+                    add(idents[r.name], str(eni))
+        return found
+
+    def _module_group(self, module: str, system: System, role_group: str) -> str | None:
+        """The group a scadafw module of `system` (at `module`) makes for `role_group`."""
+        for gid, tags in self.tags.items():
+            label = self.labels.get(gid, "")
+            if (label.startswith(f"{module}.aws_security_group.")
+                    and tags.get("scadafw:system") == system.name
+                    and tags.get("scadafw:role-group") == role_group):
+                return gid
+        return None
+
+    def _listed(self, r: PlanResource, system: System, server: str | None) -> list[str]:
+        """The groups an owning resource lists, known or followed through its references."""
+        attr = OWNERS[r.type]
+        known = r.values.get(attr)
+        if attr not in r.unknown and isinstance(known, list):
+            return [str(g) for g in known if g]
+        config = self.resolve.config(r)
+        references = [str(x) for x in ((config.get("expressions") or {}).get(attr) or {}).get(
+            "references") or []]
+        groups: list[str] = []
+        role = next((s.group.value for s in system.servers if s.name == server), None)
+        for ref in references:
+            match = _BY_SERVER.match(ref)
+            if match and role is not None:
+                prefix = f"{r.module}." if r.module else ""
+                gid = self._module_group(f"{prefix}module.{match.group('call')}", system, role)
+                if gid is not None and gid not in groups:
+                    groups.append(gid)
+            elif ref.startswith("aws_security_group.") and ref.count(".") == 1:
+                gid = self.resolve.value_of_reference(r.module, f"{ref}.id")
+                if gid is not None and gid not in groups:
+                    groups.append(gid)
+        return groups
+
     def state(self, system: System, interfaces: dict[str, list[str]]) -> AwsState:
+        owner_of = {eni: server for server, enis in interfaces.items() for eni in enis}
+        for r in self.resources:
+            if r.type in OWNERS and r.id() in owner_of:
+                self.attached.setdefault(r.id(), set()).update(
+                    self._listed(r, system, owner_of[r.id()]))
         state = AwsState(labels=dict(self.labels), group_names=dict(self.names))
         for server in system.servers:
             ids = interfaces.get(server.name, [])

@@ -173,6 +173,10 @@ class Resolver:
             return []
         return [str(f) for f in found]
 
+    def value_of_reference(self, module: str, reference: str) -> str | None:
+        """What one reference (`aws_security_group.x.id`, a module output) stands for."""
+        return self._follow(module, [reference])
+
     def _follow(self, module: str, references: list[str]) -> str | None:
         for ref in references:
             match = _MODULE_REF.match(ref)

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from generator.model import RoleGroup, System
 from generator.policy import Flow, Service, flows_for
-from generator.targets.azure_peers import peer_nsg_rules, rule_body
+from generator.targets.azure_hcl import AzurePlacement
+from generator.targets.azure_peers import peer_nsg_rules
 from generator.targets.module import ModuleFiles, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
@@ -62,45 +63,75 @@ class NsgRule:
         return "Tcp" if self.service is Service.SERVER_PORT else "Icmp"
 
 
-def allow_priority(flow: Flow) -> int:
-    return ALLOW_BASE + 100 * flow.source.index + 10 * flow.destination.index + flow.service.index
+def allow_priority(flow: Flow, offset: int = 0) -> int:
+    return (ALLOW_BASE + 100 * flow.source.index + 10 * flow.destination.index
+            + flow.service.index + offset)
 
 
-def deny_priority(service: Service) -> int:
-    return DENY_BASE + 10 * service.index
+def deny_priority(service: Service, offset: int = 0) -> int:
+    return DENY_BASE + 10 * service.index + offset
 
 
 @lru_cache(maxsize=256)
 def nsg_rules(system: System) -> tuple[NsgRule, ...]:
     rules: list[NsgRule] = []
+    offset = system.azure.priority_offset
     for flow in flows_for(system):
         if flow.service not in AZURE_SERVICES:
             continue
         text = flow.description(system.port)
         rules.append(NsgRule(flow.destination, "Inbound", "Allow", flow.service,
-                             allow_priority(flow), text, flow.source))
+                             allow_priority(flow, offset), text, flow.source))
         rules.append(NsgRule(flow.source, "Outbound", "Allow", flow.service,
-                             allow_priority(flow), text, flow.destination))
+                             allow_priority(flow, offset), text, flow.destination))
     for group in system.groups:
         for service in AZURE_SERVICES:
             label = service.label(system.port)
-            rules.append(NsgRule(group, "Inbound", "Deny", service, deny_priority(service),
+            rules.append(NsgRule(group, "Inbound", "Deny", service,
+                                 deny_priority(service, offset),
                                  f"Geo SCADA: deny {label} from anything not allowed above"))
             # version 2: the DMZ standby opens nothing, to the system's servers or elsewhere
             anywhere = system.version == 2 and group is RoleGroup.DMZ_PERMANENT_STANDBY
             target = "anything" if anywhere else f"servers of {system.name}"
-            rules.append(NsgRule(group, "Outbound", "Deny", service, deny_priority(service),
+            rules.append(NsgRule(group, "Outbound", "Deny", service,
+                                 deny_priority(service, offset),
                                  f"Geo SCADA: deny {label} to {target} not allowed above",
                                  to_anywhere=anywhere))
     return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
+
+
+# The bands scadafw's priorities fall in (before the offset); a band with none of a module's
+# rules in it is free for the caller, as is everything outside the bands.
+BANDS = ((1100, 1399), (1400, 1899), (1900, 1999), (2000, 2999), (3000, 3999), (4000, 4049))
+AZURE_PRIORITIES = (100, 4096)
+
+
+def free_priorities(system: System) -> list[tuple[int, int]]:
+    """The priority ranges (first, last) in every NSG of the module that none of its rules
+    uses, band by band: where the caller's own rules go."""
+    offset = system.azure.priority_offset
+    used = {r.priority - offset for r in nsg_rules(system)}
+    used |= {r.priority - offset for r in peer_nsg_rules(system)}
+    taken = [(low + offset, high + offset) for low, high in BANDS
+             if any(low <= p <= high for p in used)]
+    free, start = [], AZURE_PRIORITIES[0]
+    for low, high in taken:
+        if start < low:
+            free.append((start, low - 1))
+        start = high + 1
+    if start <= AZURE_PRIORITIES[1]:
+        free.append((start, AZURE_PRIORITIES[1]))
+    return free
 
 
 def render_azure(system: System) -> ModuleFiles:
     return render_module("azure", system, {
         "rules": nsg_rules(system),
         "peer_rules": peer_nsg_rules(system),
-        "peer_body": rule_body,
+        "place": AzurePlacement(system),
         "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
-        "priority_of": allow_priority,
+        "priority_of": lambda flow: allow_priority(flow, system.azure.priority_offset),
+        "free_priorities": free_priorities(system),
+        "renamed": [s for s in system.servers if s.renamed_from],
         "provider_min": AZURERM_PROVIDER_MIN,
     })

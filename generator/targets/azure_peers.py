@@ -21,7 +21,6 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.hcl import HclText, hcl_identifier, hcl_string
 from generator.model import RoleGroup, System
 from generator.peer_policy import (
     CLIENT,
@@ -32,7 +31,6 @@ from generator.peer_policy import (
     partner_name,
     peer_flows,
 )
-from generator.targets.module import map_entries
 
 PARTNER_BASE = 1400
 MONITOR_BASE = 1900
@@ -104,12 +102,13 @@ def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
     network_slot = slots([n.name for n in system.networks], NETWORK_SLOTS)
     groups = {partner_name(s): s for s in system.partners}
     rules = []
+    shift = system.azure.priority_offset
     for flow in peer_flows(system):
-        offset = _SERVICE_OFFSET.get(flow.service, 0)
+        offset = _SERVICE_OFFSET.get(flow.service, 0) + shift
         if flow.kind == PARTNER:
             remote = groups[flow.peer]
             priority = (PARTNER_BASE + 50 * network_slot[remote.network]
-                        + 10 * remote.group.index + _PARTNER_SERVICE[flow.protocol])
+                        + 10 * remote.group.index + _PARTNER_SERVICE[flow.protocol] + shift)
         elif flow.kind == MONITOR:
             priority = MONITOR_BASE + offset
         elif flow.kind == CLIENT:
@@ -124,38 +123,8 @@ def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
             rules.append(PeerNsgRule(
                 group, f"{group.value}_in_deny_{protocol}_peer_ports",
                 f"deny-inbound-{protocol}-peer-ports", "Inbound", "Deny", _PROTOCOL[protocol],
-                PEER_DENY[protocol], texts, ("*",),
+                PEER_DENY[protocol] + shift, texts, ("*",),
                 f"Geo SCADA: deny {protocol.upper()} {', '.join(texts)} from anything not "
                 "allowed above"[:140]))
     return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
 
-
-def rule_body(rule: PeerNsgRule) -> HclText:
-    """The attributes of one rule, aligned as `terraform fmt` aligns them."""
-    nsg = HclText(f"azurerm_network_security_group.{hcl_identifier(rule.group.value)}.name")
-    asg = HclText(f"[azurerm_application_security_group.{hcl_identifier(rule.group.value)}.id]")
-    entries = [
-        ("name", hcl_string(rule.rule_name)), ("description", hcl_string(rule.description)),
-        ("resource_group_name", HclText("var.resource_group_name")),
-        ("network_security_group_name", nsg), ("priority", HclText(str(rule.priority))),
-        ("direction", hcl_string(rule.direction)), ("access", hcl_string(rule.access)),
-        ("protocol", hcl_string(rule.protocol)), ("source_port_range", hcl_string("*")),
-    ]
-    if rule.ports == ("*",):
-        entries.append(("destination_port_range", hcl_string("*")))
-    else:
-        entries.append(("destination_port_ranges", _list(rule.ports)))
-    if rule.access == "Deny":
-        entries += [("source_address_prefix", hcl_string("*")),
-                    ("destination_address_prefix", hcl_string("*"))]
-    elif rule.to_peer:
-        entries += [("source_application_security_group_ids", asg),
-                    ("destination_address_prefixes", _list(rule.prefixes))]
-    else:
-        entries += [("source_address_prefixes", _list(rule.prefixes)),
-                    ("destination_application_security_group_ids", asg)]
-    return map_entries([(HclText(k), v) for k, v in entries], indent=2)
-
-
-def _list(values: tuple[str, ...]) -> HclText:
-    return HclText("[" + ", ".join(hcl_string(v) for v in values) + "]")

@@ -1,7 +1,7 @@
 """AWS, emulated in moto without Terraform: the module's groups and rules are created through
-boto3 from the HCL, one instance per server is started with the groups the module attaches to
-it, and the shared evaluator (`aws_effective`) reads everything back with describe_* before any
-pair is judged. A server the module attaches nothing to gets the VPC's default group, as an ENI
+boto3 from the HCL, one instance per server is started with the groups the module's outputs
+give it, and the shared evaluator (`aws_effective`) reads everything back with describe_* before any
+pair is judged. A server the module gives no group gets the VPC's default group, as an ENI
 without groups does in AWS. `verify --terraform` builds through the real provider instead.
 
 moto keeps only the last of several IpPermissions in one call (DESIGN.md), so each rule is its
@@ -22,6 +22,7 @@ from generator.verify.hcl_module import (
     Module,
     Resource,
     as_list,
+    groups_by_server,
     interface_owner,
     referenced_name,
 )
@@ -84,7 +85,9 @@ def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> Aws
 def _create_groups(ec2: Any, vpc: str, module: Module) -> dict[str, str]:
     ids: dict[str, str] = {}
     for resource in module.of_type("aws_security_group"):
-        name = str(resource.attrs.get("name", resource.name))
+        # a name_prefix such as "${var.name_prefix}redundant-": unique within its VPC as it is
+        name = str(resource.attrs.get("name") or resource.attrs.get("name_prefix")
+                   or resource.name)
         description = str(resource.attrs.get("description", "Managed by Terraform"))
         gid = ec2.create_security_group(GroupName=name, Description=description,
                                         VpcId=vpc)["GroupId"]
@@ -161,8 +164,13 @@ def _authorize(ec2: Any, resource: Resource, ids: dict[str, str], labels: dict[s
 
 def _start_instances(ec2: Any, subnet: str, system: System, module: Module,
                      ids: dict[str, str], problems: list[str]) -> dict[str, list[str]]:
-    """One instance per server; returns server name -> its network interface ids."""
+    """One instance per server with the groups the module's `security_group_ids_by_server`
+    output gives it (what the interface's owner lists), plus any group a hand-written
+    attachment resource adds; returns server name -> its network interface ids."""
     attached: dict[str, list[str]] = {}
+    for owner_name, names in groups_by_server(module, "security_group_ids_by_server",
+                                          "aws_security_group").items():
+        attached.setdefault(owner_name, []).extend(ids[n] for n in names if n in ids)
     interfaces: dict[str, list[str]] = {}
     for resource in module.of_type("aws_network_interface_sg_attachment"):
         owner = interface_owner(resource)

@@ -23,6 +23,7 @@ one priority per direction in an NSG.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -35,7 +36,7 @@ from azure.mgmt.network.models import (
     SecurityRulePropertiesFormat,
 )
 
-from generator.model import Server
+from generator.model import Server, System
 from generator.policy import Service
 from generator.verify.hcl_module import Module, as_list, interface_owner, referenced_name
 from generator.verify.reachability import Decision, Endpoint, Traffic
@@ -122,7 +123,39 @@ def _rule_model(attrs: dict[str, Any]) -> SecurityRule:
     return SecurityRule(name=attrs.get("name"), properties=SecurityRulePropertiesFormat(**fields))
 
 
-def build_nsgs(module: Module) -> AzureState:
+_EXISTING_NSG = re.compile(r'var\.network_security_group_names\["([a-z_]+)"\]')
+
+
+def _rule_owner(value: object) -> str | None:
+    """The NSG a rule goes into: one of the module's, or (mode "existing") the caller's NSG of
+    a role group, `existing:<group>`."""
+    owner = referenced_name(value, "azurerm_network_security_group")
+    if owner is not None:
+        return owner
+    match = _EXISTING_NSG.search(str(value or ""))
+    return f"existing:{match.group(1)}" if match else None
+
+
+def _existing_nsgs(module: Module, state: AzureState, system: System | None) -> None:
+    """Mode "existing": the caller's NSG of each role group stands on its servers (on their
+    NICs or their subnet: the same to them), holding scadafw's rules and Azure's defaults.
+    Rules of the caller's own are not in the module; `audit` reads them from the account."""
+    for resource in module.of_type("azurerm_network_security_rule"):
+        owner = _rule_owner(resource.attrs.get("network_security_group_name"))
+        if owner is None or not owner.startswith("existing:") or owner in state.nsgs:
+            continue
+        properties = NetworkSecurityGroupPropertiesFormat(security_rules=[])
+        properties.default_security_rules = list(DEFAULT_RULES)
+        state.nsgs[owner] = NetworkSecurityGroup(id=f"nsg/{owner}", properties=properties)
+        group = owner.removeprefix("existing:")
+        for server in system.servers if system else ():
+            if server.group.value == group:
+                state.nic_nsgs.setdefault(server.name, []).append(owner)
+
+
+def build_nsgs(module: Module, system: System | None = None) -> AzureState:
+    """The module's NSGs as Azure would hold them; `system` (the servers the module is for)
+    places the caller's NSGs of mode "existing"."""
     state = AzureState()
     for resource in module.of_type("azurerm_network_security_group"):
         properties = NetworkSecurityGroupPropertiesFormat(security_rules=[])
@@ -134,9 +167,9 @@ def build_nsgs(module: Module) -> AzureState:
             rule = _rule_model(inline)
             _rules(nsg).append(rule)
             state.rule_address[id(rule)] = f"{resource.address} rule {inline.get('name')}"
+    _existing_nsgs(module, state, system)
     for resource in module.of_type("azurerm_network_security_rule"):
-        owner = referenced_name(resource.attrs.get("network_security_group_name"),
-                                "azurerm_network_security_group")
+        owner = _rule_owner(resource.attrs.get("network_security_group_name"))
         if owner not in state.nsgs:
             state.problems.append(f"{resource.address}: network_security_group_name does not "
                                   "name an NSG of this module")

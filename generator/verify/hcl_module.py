@@ -20,7 +20,7 @@ from generator.errors import ScadafwError
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
                                 with_comments=False)
 _REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
-_DECLARES_RESOURCES = re.compile(r"^\s*resource\s", re.MULTILINE)
+_DECLARES_RESOURCES = re.compile(r"^\s*(resource|output)\s", re.MULTILINE)
 _INTERFACE_OWNER = re.compile(r'lookup\(var\.network_interface_ids,\s*"([^"]+)"')
 
 
@@ -45,6 +45,7 @@ class Module:
     path: Path
     resources: dict[str, dict[str, Resource]] = field(default_factory=dict)
     document: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per file
+    outputs: dict[str, Any] = field(default_factory=dict)  # output name -> its value expression
 
     def of_type(self, resource_type: str) -> list[Resource]:
         return list(self.resources.get(resource_type, {}).values())
@@ -76,6 +77,14 @@ def resources_in(text: str) -> dict[str, dict[str, Any]]:
     return {f"{rtype}.{name}": attrs for rtype, name, attrs in resource_blocks(doc)}
 
 
+def moved_blocks(text: str) -> list[dict[str, Any]]:
+    """The `moved` blocks of HCL text: [{"from": ..., "to": ...}]."""
+    if "moved" not in text:
+        return []
+    doc = hcl2.loads(text, serialization_options=_OPTIONS)
+    return [dict(block) for block in doc.get("moved", [])]
+
+
 def read_module(path: Path) -> Module:
     if not path.is_dir():
         raise ModuleReadError(f"{path}: no module folder here (run `scadafw generate` first?)")
@@ -85,12 +94,26 @@ def read_module(path: Path) -> Module:
         raise ModuleReadError(f"{path}: holds no .tf files")
     for file in files:
         if not _DECLARES_RESOURCES.search(file.read_text(encoding="utf-8", errors="replace")):
-            continue  # variables, outputs, versions: nothing to evaluate, and parsing is slow
+            continue  # variables, versions: nothing to evaluate, and parsing is slow
         doc = parse_file(file)
         module.document[file.name] = [doc]
         for rtype, name, attrs in resource_blocks(doc):
             module.resources.setdefault(rtype, {})[name] = Resource(rtype, name, attrs, file.name)
+        for block in doc.get("output", []):
+            module.outputs.update({k: v.get("value") for k, v in block.items()})
     return module
+
+
+def groups_by_server(module: Module, output: str, resource_type: str) -> dict[str, list[str]]:
+    """Server name -> the names of the module's `resource_type` resources a by-server output
+    (`{ "scada-a" = [aws_security_group.redundant.id] }`) gives it."""
+    value = module.outputs.get(output)
+    found: dict[str, list[str]] = {}
+    if isinstance(value, dict):
+        for server, refs in value.items():
+            names = [referenced_name(ref, resource_type) for ref in as_list(refs)]
+            found[str(server)] = [n for n in names if n is not None]
+    return found
 
 
 def reference(value: object) -> tuple[str, str, str] | None:

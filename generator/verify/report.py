@@ -60,7 +60,7 @@ def verify_module(view: System, folder_name: str, target: Target, modules: Path,
         decide = partial(aws_traffic, aws)
         strict = True  # the builder gives servers the module's groups only
     else:
-        azure = build_nsgs(module)
+        azure = build_nsgs(module, view)
         report.problems = azure.problems
         report.checks = compare(view, folder_name, partial(decide_azure, azure, view.port),
                                 expected_azure)

@@ -1,10 +1,31 @@
-# Placeholders: the VPC of your Geo SCADA servers and each server's network interfaces
-# (one per redundancy link). terraform plan -var-file=example.tfvars
+# Placeholders: the VPC of your Geo SCADA servers, each server's instance, and per
+# redundancy link (its private IPv4 address) the subnet of its interface.
+# terraform plan -var-file=example.tfvars
 vpc_id = "vpc-0123456789abcdef0"
 
-network_interface_ids = {
-  "scada-a"   = ["eni-0000000000000001"]
-  "scada-b"   = ["eni-0000000000000002"]
-  "scada-dmz" = ["eni-0000000000000003"]
-  "scada-dr"  = ["eni-0000000000000004"]
+servers = {
+  "scada-a" = {
+    instance_id = "i-00000000000000001"
+    links = {
+      "10.10.1.10" = { subnet_id = "subnet-00000000000000001", device_index = 1 }
+    }
+  }
+  "scada-b" = {
+    instance_id = "i-00000000000000002"
+    links = {
+      "10.10.2.10" = { subnet_id = "subnet-00000000000000002", device_index = 1 }
+    }
+  }
+  "scada-dmz" = {
+    instance_id = "i-00000000000000003"
+    links = {
+      "10.30.1.10" = { subnet_id = "subnet-00000000000000003", device_index = 1 }
+    }
+  }
+  "scada-dr" = {
+    instance_id = "i-00000000000000004"
+    links = {
+      "10.20.1.10" = { subnet_id = "subnet-00000000000000004", device_index = 1 }
+    }
+  }
 }

@@ -22,12 +22,12 @@ module "geo_scada_firewall" {
   location            = "westeurope"
   tags                = { environment = "example" }
 
-  # placeholders: each server's NICs, one per redundancy link
+  # placeholders: each server's NICs, keyed by redundancy link
   network_interface_ids = {
-    "scada-a"   = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-a-nic"]
-    "scada-b"   = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-b-nic"]
-    "scada-dmz" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-dmz-nic"]
-    "scada-dr"  = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-dr-nic"]
+    "scada-a"   = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-a-nic" }
+    "scada-b"   = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-b-nic" }
+    "scada-dmz" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-dmz-nic" }
+    "scada-dr"  = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plant-north/providers/Microsoft.Network/networkInterfaces/scada-dr-nic" }
   }
 }
 

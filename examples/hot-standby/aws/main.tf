@@ -1,6 +1,14 @@
 # Root configuration for the "hot-standby" example: plans the committed module modules/pump-station/aws.
 # Run: terraform init && terraform plan -var-file=example.tfvars (with AWS credentials for the
-# region; example.tfvars holds placeholders for the VPC and the servers' network interfaces).
+# region; example.tfvars holds placeholders for the VPC, the instances and the link subnets).
+#
+# The one way scadafw's groups reach an interface: the resource that owns the interface lists
+# them. Here that is this configuration's aws_network_interface per Geo SCADA link, attached to
+# instances that keep their own launch groups on their primary interfaces. The module attaches
+# nothing, so no two resources fight over one interface's groups. For instances managed in
+# Terraform, list the groups in vpc_security_group_ids beside the instance's own instead:
+#   vpc_security_group_ids = concat([aws_security_group.launch.id],
+#     module.geo_scada_firewall.security_group_ids_by_server["<server>"])
 terraform {
   required_version = ">= 1.5.0"
 
@@ -27,17 +35,46 @@ variable "vpc_id" {
   type        = string
 }
 
-variable "network_interface_ids" {
-  description = "Server name -> IDs of that server's network interfaces, one per redundancy link."
-  type        = map(list(string))
+variable "servers" {
+  description = "Server name -> its instance, and per redundancy link (keyed by the link's private IPv4 address) the subnet and device index of that link's interface."
+  type = map(object({
+    instance_id = string
+    links = map(object({
+      subnet_id    = string
+      device_index = number
+    }))
+  }))
 }
 
 module "geo_scada_firewall" {
   source = "../../../modules/pump-station/aws"
 
-  vpc_id                = var.vpc_id
-  tags                  = { environment = "example" }
-  network_interface_ids = var.network_interface_ids
+  vpc_id = var.vpc_id
+  tags   = { environment = "example" }
+}
+
+locals {
+  # one entry per link interface, keyed by its address: renaming a server or reordering its
+  # links replaces nothing
+  links = merge([for server, s in var.servers : {
+    for address, link in s.links : address => merge(link, { server = server, instance_id = s.instance_id })
+  }]...)
+}
+
+# The Geo SCADA link interfaces. This configuration owns them, so it alone lists their security
+# groups: the module's, for the server the link belongs to.
+resource "aws_network_interface" "geo_scada_link" {
+  for_each = local.links
+
+  subnet_id       = each.value.subnet_id
+  private_ips     = [each.key]
+  security_groups = module.geo_scada_firewall.security_group_ids_by_server[each.value.server]
+  description     = "Geo SCADA link ${each.key} of ${each.value.server}"
+
+  attachment {
+    instance     = each.value.instance_id
+    device_index = each.value.device_index
+  }
 }
 
 output "security_group_ids" {

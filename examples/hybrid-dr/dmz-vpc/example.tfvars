@@ -1,7 +1,13 @@
-# Placeholders: the VPC of your Geo SCADA servers and each server's network interfaces
-# (one per redundancy link). terraform plan -var-file=example.tfvars
+# Placeholders: the VPC of your Geo SCADA servers, each server's instance, and per
+# redundancy link (its private IPv4 address) the subnet of its interface.
+# terraform plan -var-file=example.tfvars
 vpc_id = "vpc-0123456789abcdef0"
 
-network_interface_ids = {
-  "scada-dmz" = ["eni-0000000000000001"]
+servers = {
+  "scada-dmz" = {
+    instance_id = "i-00000000000000001"
+    links = {
+      "10.30.9.10" = { subnet_id = "subnet-00000000000000001", device_index = 1 }
+    }
+  }
 }

@@ -22,9 +22,9 @@ module "geo_scada_firewall" {
   location            = "westeurope"
   tags                = { environment = "example" }
 
-  # placeholders: each server's NICs, one per redundancy link
+  # placeholders: each server's NICs, keyed by redundancy link
   network_interface_ids = {
-    "scada-dr" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-river-east/providers/Microsoft.Network/networkInterfaces/scada-dr-nic"]
+    "scada-dr" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-river-east/providers/Microsoft.Network/networkInterfaces/scada-dr-nic" }
   }
 }
 

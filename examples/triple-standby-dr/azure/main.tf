@@ -22,14 +22,14 @@ module "geo_scada_firewall" {
   location            = "westeurope"
   tags                = { environment = "example" }
 
-  # placeholders: each server's NICs, one per redundancy link
+  # placeholders: each server's NICs, keyed by redundancy link
   network_interface_ids = {
-    "dr-1"    = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-1-nic"]
-    "dr-2"    = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-2-nic"]
-    "dr-3"    = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-3-nic"]
-    "scada-1" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-1-nic"]
-    "scada-2" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-2-nic"]
-    "scada-3" = ["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-3-nic"]
+    "dr-1"    = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-1-nic" }
+    "dr-2"    = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-2-nic" }
+    "dr-3"    = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/dr-3-nic" }
+    "scada-1" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-1-nic" }
+    "scada-2" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-2-nic" }
+    "scada-3" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-grid-control/providers/Microsoft.Network/networkInterfaces/scada-3-nic" }
   }
 }
 
