@@ -12,7 +12,7 @@ import pytest
 
 from generator.topology import load_topology
 from generator.verify.aws_landscape import Landscape, create_links, provision_servers
-from generator.verify.aws_moto import _authorize, _create_groups
+from generator.verify.aws_moto import _authorize_all, _create_groups
 from generator.verify.hcl_module import groups_by_server, read_module
 from generator.verify.terraform_proof import Applied
 from tests.conftest import ROOT, run_cli
@@ -42,9 +42,7 @@ def deploy(ec2: Any, topology: Path = DMZ) -> tuple[Landscape, dict[str, str]]:
     for name, gid in ids.items():
         ec2.create_tags(Resources=[gid], Tags=[{"Key": "scadafw:system", "Value": system.name},
                                                {"Key": "scadafw:role-group", "Value": name}])
-    for rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
-        for resource in module.of_type(rtype):
-            _authorize(ec2, resource, ids, {}, [])
+    _authorize_all(ec2, module, ids, {}, [])
     given = groups_by_server(module, "security_group_ids_by_server", "aws_security_group")
     create_links(ec2, land, {s: [ids[g] for g in names] for s, names in given.items()})
     return land, ids

@@ -21,8 +21,10 @@ def add_parser(sub: Any) -> None:
         help="prove that the emitted modules allow exactly the Geo SCADA flows",
         description="Read the emitted .tf files of each TOPOLOGY's system with python-hcl2, build "
         "them in moto (AWS) and in an NSG evaluator with Azure's semantics (Azure), and compare "
-        "every ordered server pair and service with the flow matrix. Exit 0 when exact, 1 on "
-        "any mismatch, 2 on bad input.",
+        "every ordered server pair and service with the flow matrix. Systems are verified on "
+        "every core; verdicts are kept in ~/.cache/scadafw/verdicts keyed by the bytes of the "
+        "module files, the topology and scadafw's own code (SCADAFW_CACHE=off to skip). Exit 0 "
+        "when exact, 1 on any mismatch, 2 on bad input.",
     )
     add_topologies(p)
     add_modules_dir(p)
@@ -41,13 +43,14 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # moto, boto3, azure-mgmt-network and python-hcl2 load only for this command (~0.4 s)
-    from generator.verify.report import emit, verify_systems  # noqa: PLC0415
+    from generator.verify.fleet import verify_fleet  # noqa: PLC0415
+    from generator.verify.report import emit  # noqa: PLC0415
 
     systems = load_systems(args.topologies)
     if args.terraform:
         reports = _with_terraform(systems, args.modules)
     else:
-        reports = verify_systems(systems, args.modules)
+        reports = verify_fleet(systems, args.modules)
     return emit(reports, args.format, "verify: these do not match the flow matrix:")
 
 

@@ -4,8 +4,9 @@ give it, and the shared evaluator (`aws_effective`) reads everything back with d
 pair is judged. A server the module gives no group gets the VPC's default group, as an ENI
 without groups does in AWS. `verify --terraform` builds through the real provider instead.
 
-moto keeps only the last of several IpPermissions in one call (DESIGN.md), so each rule is its
-own call. Terraform's `aws_security_group` revokes the default allow-all egress rule of a new
+moto replies to a call with several IpPermissions with the last one only, but stores them all:
+rules go in one call per group and direction, and are labelled by matching what is read back.
+Terraform's `aws_security_group` revokes the default allow-all egress rule of a new
 group unless it is declared; that is done here too.
 """
 
@@ -59,7 +60,19 @@ def moto_sandbox() -> Iterator[Any]:
     from moto import mock_aws  # noqa: PLC0415
 
     with _fake_credentials(), mock_aws():
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        # one session per process: its model cache is shared by every sandbox (and, in
+        # `verify`'s workers, with the parent that loaded it before forking)
         yield boto3.client("ec2", region_name="eu-west-1")
+
+
+def clear_sandbox() -> None:
+    """Empty the sandbox's EC2 account between systems: moto answers describe_* by scanning
+    everything it holds, so an account that keeps every system's groups slows down with each."""
+    from moto.ec2.models import ec2_backends  # noqa: PLC0415
+
+    ec2_backends.reset()
 
 
 def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> AwsState:
@@ -73,9 +86,7 @@ def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> Aws
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/20")["Subnet"]["SubnetId"]
     group_ids = _create_groups(ec2, vpc, module)
     labels.update({gid: f"aws_security_group.{name}" for name, gid in group_ids.items()})
-    for rtype in _RULE_TYPES:
-        for resource in module.of_type(rtype):
-            _authorize(ec2, resource, group_ids, labels, problems)
+    _authorize_all(ec2, module, group_ids, labels, problems)
     interfaces = _start_instances(ec2, subnet, system, module, group_ids, problems)
     state = read_effective(ec2, system, interfaces, labels)
     state.problems[:0] = problems
@@ -122,14 +133,67 @@ def _authorize_inline(ec2: Any, gid: str, direction: str, block: dict[str, Any],
         call(GroupId=gid, IpPermissions=[{**base, **peer}])
 
 
-def _authorize(ec2: Any, resource: Resource, ids: dict[str, str], labels: dict[str, str],
-               problems: list[str]) -> None:
+def _authorize_all(ec2: Any, module: Module, ids: dict[str, str], labels: dict[str, str],
+                   problems: list[str]) -> None:
+    """Every rule resource, one API call per group and direction (moto stores each permission
+    of a call, though its reply lists only the last): each rule is then labelled by matching
+    what was read back. A call AWS would refuse is retried one rule at a time, so the refusal
+    names its resource."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    batches: dict[tuple[str, bool], list[tuple[Resource, dict[str, Any]]]] = {}
+    for rtype in _RULE_TYPES:
+        for resource in module.of_type(rtype):
+            permission = _permission(resource, ids, problems)
+            if permission is not None:
+                owner = ids[str(referenced_name(resource.attrs.get("security_group_id"),
+                                                "aws_security_group"))]
+                batches.setdefault((owner, rtype.endswith("egress_rule")), []).append(
+                    (resource, permission))
+    for (gid, egress), items in sorted(batches.items()):
+        call = ec2.authorize_security_group_egress if egress else \
+            ec2.authorize_security_group_ingress
+        try:
+            call(GroupId=gid, IpPermissions=[p for _, p in items])
+        except ClientError:  # one at a time, to name the rule AWS refuses
+            for resource, permission in items:
+                try:
+                    call(GroupId=gid, IpPermissions=[permission])
+                except ClientError as exc:
+                    problems.append(f"{resource.address}: AWS refuses it: {exc}")
+        rules = ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+        for resource, permission in items:
+            for rule in rules:
+                if bool(rule.get("IsEgress")) is egress and _same(rule, permission):
+                    labels[rule["SecurityGroupRuleId"]] = resource.address
+
+
+def _same(rule: dict[str, Any], permission: dict[str, Any]) -> bool:
+    """Whether a rule read back is the permission that was authorised."""
+    if normalize_protocol(rule.get("IpProtocol")) != permission["IpProtocol"]:
+        return False
+    if permission["IpProtocol"] != "-1" and (
+            rule.get("FromPort"), rule.get("ToPort")) != (permission.get("FromPort"),
+                                                         permission.get("ToPort")):
+        return False
+    peer = (rule.get("ReferencedGroupInfo", {}).get("GroupId") or rule.get("CidrIpv4")
+            or rule.get("CidrIpv6") or rule.get("PrefixListId"))
+    wanted = [v for key, field in (("UserIdGroupPairs", "GroupId"), ("IpRanges", "CidrIp"),
+                                   ("Ipv6Ranges", "CidrIpv6"), ("PrefixListIds", "PrefixListId"))
+              for v in (x[field] for x in permission.get(key, []))]
+    return [peer] == wanted
+
+
+def _permission(resource: Resource, ids: dict[str, str],
+                problems: list[str]) -> dict[str, Any] | None:
+    """The IpPermissions entry a rule resource stands for, or None (with the problem)."""
     attrs = resource.attrs
     owner = referenced_name(attrs.get("security_group_id"), "aws_security_group")
     if owner not in ids:
         problems.append(f"{resource.address}: security_group_id does not name a "
                               "security group of this module")
-        return
+        return None
     protocol = normalize_protocol(attrs.get("ip_protocol", ""))
     permission: dict[str, Any] = {"IpProtocol": protocol}
     if protocol != "-1":
@@ -140,14 +204,14 @@ def _authorize(ec2: Any, resource: Resource, ids: dict[str, str], labels: dict[s
     if len(peers) != 1:
         problems.append(f"{resource.address}: needs exactly one of "
                               "referenced_security_group_id, cidr_ipv4, cidr_ipv6, prefix_list_id")
-        return
+        return None
     peer = peers[0]
     if peer == "referenced_security_group_id":
         ref = referenced_name(attrs[peer], "aws_security_group")
         if ref not in ids:
             problems.append(f"{resource.address}: {peer} does not name a security "
                                   "group of this module")
-            return
+            return None
         permission["UserIdGroupPairs"] = [{"GroupId": ids[ref]}]
     elif peer == "cidr_ipv4":
         permission["IpRanges"] = [{"CidrIp": str(attrs[peer])}]
@@ -155,11 +219,7 @@ def _authorize(ec2: Any, resource: Resource, ids: dict[str, str], labels: dict[s
         permission["Ipv6Ranges"] = [{"CidrIpv6": str(attrs[peer])}]
     else:
         permission["PrefixListIds"] = [{"PrefixListId": str(attrs[peer])}]
-    call = (ec2.authorize_security_group_ingress if resource.type.endswith("ingress_rule")
-            else ec2.authorize_security_group_egress)
-    response = call(GroupId=ids[owner], IpPermissions=[permission])
-    for rule in response.get("SecurityGroupRules", []):
-        labels[rule["SecurityGroupRuleId"]] = resource.address
+    return permission
 
 
 def _start_instances(ec2: Any, subnet: str, system: System, module: Module,

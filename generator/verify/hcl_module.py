@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2 import SerializationOptions
-
 from generator.errors import ScadafwError
+from generator.verify.hcl_read import parse_text
 
-_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
-                                with_comments=False)
 _REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 _DECLARES_RESOURCES = re.compile(r"^\s*(resource|output)\s", re.MULTILINE)
 _INTERFACE_OWNER = re.compile(r'lookup\(var\.network_interface_ids,\s*"([^"]+)"')
@@ -54,10 +50,9 @@ class Module:
         return self.resources.get(resource_type, {}).get(name)
 
 
-def parse_file(path: Path) -> dict[str, Any]:
+def parse_file(path: Path, text: str | None = None) -> dict[str, Any]:
     try:
-        with path.open(encoding="utf-8") as handle:
-            return dict(hcl2.load(handle, serialization_options=_OPTIONS))
+        return parse_text(path.read_text(encoding="utf-8") if text is None else text)
     except Exception as exc:  # python-hcl2 raises lark's many exception types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModuleReadError(f"{path}: not valid HCL: {first}") from exc
@@ -73,7 +68,7 @@ def resource_blocks(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
 
 def resources_in(text: str) -> dict[str, dict[str, Any]]:
     """Resource address -> attributes, for HCL text scadafw itself rendered."""
-    doc = hcl2.loads(text, serialization_options=_OPTIONS)
+    doc = parse_text(text)
     return {f"{rtype}.{name}": attrs for rtype, name, attrs in resource_blocks(doc)}
 
 
@@ -81,7 +76,7 @@ def moved_blocks(text: str) -> list[dict[str, Any]]:
     """The `moved` blocks of HCL text: [{"from": ..., "to": ...}]."""
     if "moved" not in text:
         return []
-    doc = hcl2.loads(text, serialization_options=_OPTIONS)
+    doc = parse_text(text)
     return [dict(block) for block in doc.get("moved", [])]
 
 
@@ -93,9 +88,10 @@ def read_module(path: Path) -> Module:
     if not files:
         raise ModuleReadError(f"{path}: holds no .tf files")
     for file in files:
-        if not _DECLARES_RESOURCES.search(file.read_text(encoding="utf-8", errors="replace")):
+        text = file.read_text(encoding="utf-8", errors="replace")
+        if not _DECLARES_RESOURCES.search(text):
             continue  # variables, versions: nothing to evaluate, and parsing is slow
-        doc = parse_file(file)
+        doc = parse_file(file, text)
         module.document[file.name] = [doc]
         for rtype, name, attrs in resource_blocks(doc):
             module.resources.setdefault(rtype, {})[name] = Resource(rtype, name, attrs, file.name)

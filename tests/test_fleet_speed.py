@@ -1,0 +1,130 @@
+"""The fast paths give what the plain paths give: verify's parallel and cached verdicts, the
+cached HCL reader, generate's parallel rendering (issue "fleet speed")."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2 import SerializationOptions
+
+from generator.fleet import load_systems
+from generator.verify import fleet, hcl_read
+from generator.verify.reachability import TargetReport
+from generator.verify.report import verify_systems
+from tests.conftest import EXAMPLES, ROOT, run_cli
+
+_IDS = re.compile(r"\b(sg|eni|vpc|sgr)-[0-9a-f]+\b")
+
+
+def _verdicts(reports: list[TargetReport]) -> list[Any]:
+    """Everything a report says, but the ids moto makes up afresh on each run."""
+    return [(r.system, r.target, r.module, r.problems, r.notes,
+             [(c.source, c.destination, c.service, c.expected, c.actual,
+               _IDS.sub("ID", c.because)) for c in r.checks]) for r in reports]
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SCADAFW_CACHE", raising=False)
+    fleet._cache_folder.cache_clear()
+    hcl_read._cache_folder.cache_clear()
+    yield tmp_path / "cache"
+    fleet._cache_folder.cache_clear()
+    hcl_read._cache_folder.cache_clear()
+
+
+@pytest.fixture
+def modules(tmp_path: Path) -> Path:
+    copy = tmp_path / "modules"
+    shutil.copytree(ROOT / "modules", copy)
+    # one module edited by hand, so the comparison covers a failing verdict too
+    tf = copy / "plant-north" / "azure" / "main.tf"
+    text = tf.read_text()
+    tf.write_text(text.replace("priority                    = 4010", "priority = 4999", 1))
+    return copy
+
+
+def test_parallel_and_cached_verdicts_equal_the_plain_path(
+        cache: Path, modules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    systems = load_systems(EXAMPLES)
+    plain = verify_systems(systems, modules)
+    assert any(not r.ok for r in plain)  # the edited module fails
+    monkeypatch.setattr(fleet, "PARALLEL_FROM", 2)
+    parallel = fleet.verify_fleet(systems, modules)  # cold: computed on every core
+    assert _verdicts(parallel) == _verdicts(plain)
+    assert len(list((cache / "scadafw" / "verdicts").glob("*.json"))) == len(systems)
+
+    def no_work(*_: object) -> None:
+        raise AssertionError("a cached system was verified again")
+
+    monkeypatch.setattr(fleet, "_run", no_work)
+    cached = fleet.verify_fleet(systems, modules)
+    assert _verdicts(cached) == _verdicts(plain)
+
+
+def test_a_changed_byte_is_judged_afresh(cache: Path, modules: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (system,) = load_systems([ROOT / "examples" / "dmz.yaml"])
+    first = fleet.verify_fleet([system], modules)
+    tf = modules / "plant-north" / "aws" / "main.tf"
+    tf.write_text(tf.read_text().replace(
+        "from_port                    = 5481\n  to_port                      = 5481",
+        "from_port                    = 5482\n  to_port                      = 5482", 1))
+    ran: list[int] = []
+    real = fleet._run
+
+    def counted(systems: list[Any], folder: Path) -> Any:
+        ran.append(len(systems))
+        return real(systems, folder)
+
+    monkeypatch.setattr(fleet, "_run", counted)
+    second = fleet.verify_fleet([system], modules)
+    assert ran == [1]
+    assert _verdicts(second) != _verdicts(first)
+    assert not all(r.ok for r in second)
+
+
+def test_cache_off_computes_everything(cache: Path, modules: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCADAFW_CACHE", "off")
+    fleet._cache_folder.cache_clear()
+    systems = load_systems([ROOT / "examples" / "hot-standby.yaml"])
+    fleet.verify_fleet(systems, modules)
+    assert not (cache / "scadafw" / "verdicts").exists()
+
+
+def test_the_fast_reader_equals_python_hcl2(cache: Path) -> None:
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
+                                   with_comments=False)
+    files = sorted((ROOT / "modules").glob("*/*/*.tf"))
+    assert len(files) > 40
+    for path in files:
+        text = path.read_text()
+        expected = hcl2.loads(text, serialization_options=options)
+        assert hcl_read.parse_uncached(text) == expected, path
+        assert hcl_read.parse_text(text) == expected, path  # stored
+        assert hcl_read.parse_text(text) == expected, path  # read back
+
+
+def test_parallel_generate_equals_one_process(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.fleet as generate_fleet  # noqa: PLC0415
+
+    topologies = tmp_path / "topologies"
+    topologies.mkdir()
+    for example in EXAMPLES:
+        shutil.copy(example, topologies / example.name)
+    assert run_cli("generate", topologies, "--out", tmp_path / "one").code == 0
+    monkeypatch.setattr(generate_fleet, "PARALLEL_FROM", 2)
+    assert run_cli("generate", topologies, "--out", tmp_path / "many").code == 0
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes()
+           for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    many = {p.relative_to(tmp_path / "many"): p.read_bytes()
+            for p in (tmp_path / "many").rglob("*") if p.is_file()}
+    assert one == many
