@@ -5,7 +5,10 @@ Two ways, both run in their own process by bench/run.py:
 - `python bench/aerleon_side.py api TOPOLOGY_DIR OUT_DIR`: policies built in memory from the
   topologies, rendered with aerleon's Generate API (aerleon at its most favourable);
 - `python bench/aerleon_side.py files TOPOLOGY_DIR POLICY_DIR`: write aerleon's own YAML policy
-  and definition files, untimed, for `aclgen` to read from disk as scadafw reads topologies.
+  and definition files, untimed, for `aclgen` to read from disk as scadafw reads topologies;
+- `python bench/aerleon_side.py onefile TOPOLOGY_DIR POLICY_DIR`: the same, but every
+  system's terms in one policy file, so one `aclgen` run renders one file (aerleon's cheapest
+  way through its command line).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def token(*parts: str) -> str:
 
 
 def policy_for(topology: Path, networks: dict[str, Any],
-               services: dict[str, Any]) -> dict[str, Any]:
+               services: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     system = load_topology(topology)
     for server in system.servers:
         networks[token(system.name, server.name)] = {
@@ -36,7 +39,7 @@ def policy_for(topology: Path, networks: dict[str, Any],
     terms = []
     for index, flow in enumerate(server_flows(system)):
         term: dict[str, Any] = {
-            "name": f"flow-{index}-{flow.service.value}",  # iptables: 24 characters at most
+            "name": f"{prefix}flow-{index}-{flow.service.value}",  # iptables: 24 at most
             "source-address": token(system.name, flow.source.name),
             "destination-address": token(system.name, flow.destination.name),
             "protocol": flow.service.value,
@@ -54,9 +57,15 @@ def policy_for(topology: Path, networks: dict[str, Any],
 def main(mode: str, topologies: Path, out: Path) -> int:
     networks: dict[str, Any] = {}
     services: dict[str, Any] = {}
-    policies = [policy_for(t, networks, services) for t in sorted(topologies.glob("*.yaml"))]
+    files = sorted(topologies.glob("*.yaml"))
+    prefixes = [f"s{i}-" if mode == "onefile" else "" for i in range(len(files))]
+    policies = [policy_for(t, networks, services, p) for t, p in zip(files, prefixes, strict=True)]
+    if mode == "onefile":  # one filter holding every system's terms
+        terms = [t for policy in policies for t in policy["filters"][0]["terms"]]
+        policies = [{"filename": "fleet", "filters": [
+            {"header": {"targets": {"iptables": "INPUT DROP"}}, "terms": terms}]}]
     out.mkdir(parents=True, exist_ok=True)
-    if mode == "files":
+    if mode in ("files", "onefile"):
         pol = out / "policies" / "pol"  # aclgen looks for policies in folders named pol
         pol.mkdir(parents=True, exist_ok=True)
         (out / "defs").mkdir(exist_ok=True)

@@ -2,16 +2,22 @@
 
 Rendering is pure and per system, so a large fleet is split into one contiguous chunk per
 core; each worker loads and renders its chunk, and the parent gathers every problem (from all
-chunks) before anything is written. Output is identical to a single-process run.
+chunks) before anything is written. Output is identical to a single-process run. What a
+topology file renders to is kept in scadafw's cache (`render`, generator/cache.py), keyed by
+the file's bytes and name and scadafw's code: an unchanged file is neither parsed nor rendered
+again (`SCADAFW_CACHE=off` turns it off).
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from generator import cache
+from generator.cache import code_fingerprint
 from generator.errors import Problem, TopologyError, UsageError
 from generator.model import System
 from generator.quotas import check_quotas
@@ -80,10 +86,42 @@ def render_tree(systems: list[System]) -> Tree:
     return tree
 
 
+def _render_key(path: Path) -> str | None:
+    """What a topology file's modules depend on: its bytes, its name (the headers name it),
+    scadafw's code and the libraries' versions."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # loading it says why
+    digest = hashlib.sha256(f"{code_fingerprint()}\n{path.name}\n".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
 def _load_and_render(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Problem], Tree]:
-    loaded, problems = _load(paths)
-    tree = {} if problems else render_tree([system for _, system in loaded])
-    return [(path, system.name) for path, system in loaded], problems, tree
+    """Each file's system name and modules, from the render cache (keyed by the file's bytes)
+    or loaded, validated and rendered; every problem of every file."""
+    folder = cache.cache_folder("render")
+    names: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    tree: Tree = {}
+    for path in paths:
+        key = _render_key(path) if folder else None
+        hit = cache.read(folder, key) if folder and key else None
+        if isinstance(hit, dict) and "system" in hit and "tree" in hit:
+            names.append((path, str(hit["system"])))
+            tree.update({Path(f): dict(files) for f, files in hit["tree"].items()})
+            continue
+        loaded, found = _load([path])
+        problems += found
+        for _, system in loaded:
+            rendered = render_tree([system])
+            names.append((path, system.name))
+            tree.update(rendered)
+            if folder and key:
+                cache.write(folder, key, {"system": system.name, "tree": {
+                    str(f): files for f, files in rendered.items()}})
+    return names, problems, {} if problems else tree
 
 
 def load_and_render(paths: list[Path]) -> Tree:
@@ -91,7 +129,11 @@ def load_and_render(paths: list[Path]) -> Tree:
     paths = expand(paths)
     workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return render_tree(load_systems(paths))
+        names, problems, tree = _load_and_render(paths)
+        problems += _duplicates(names)
+        if problems:
+            raise TopologyError(problems)
+        return tree
     size = -(-len(paths) // workers)
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:

@@ -24,6 +24,15 @@ HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=Fal
                                    with_comments=False)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """scadafw's caches live in a folder of this session's own: a test that patches scadafw
+    at run time (a smaller quota, say) must neither read nor leave entries a real run uses."""
+    del config
+    import tempfile  # noqa: PLC0415
+
+    os.environ["SCADAFW_CACHE_DIR"] = tempfile.mkdtemp(prefix="scadafw-test-cache-")
+
+
 @dataclass
 class Result:
     code: int

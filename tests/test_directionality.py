@@ -167,6 +167,7 @@ def test_generate_refuses_a_topology_over_a_quota(monkeypatch: pytest.MonkeyPatc
     from generator import quotas  # noqa: PLC0415
 
     monkeypatch.setattr(quotas, "AWS_RULES_PER_GROUP_AND_DIRECTION", 3)
+    monkeypatch.setenv("SCADAFW_CACHE", "off")  # a cached render would skip the quota check
     example = ROOT / "examples" / "dmz.yaml"
     result = run_cli("generate", example, "--out", tmp_path / "out")
     assert result.code == 2

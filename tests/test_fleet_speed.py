@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,11 @@ def _verdicts(reports: list[TargetReport]) -> list[Any]:
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("SCADAFW_CACHE_DIR", str(tmp_path / "cache" / "scadafw"))
     monkeypatch.delenv("SCADAFW_CACHE", raising=False)
-    fleet._cache_folder.cache_clear()
     hcl_read._cache_folder.cache_clear()
     yield tmp_path / "cache"
-    fleet._cache_folder.cache_clear()
     hcl_read._cache_folder.cache_clear()
 
 
@@ -93,7 +92,6 @@ def test_a_changed_byte_is_judged_afresh(cache: Path, modules: Path,
 def test_cache_off_computes_everything(cache: Path, modules: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCADAFW_CACHE", "off")
-    fleet._cache_folder.cache_clear()
     systems = load_systems([ROOT / "examples" / "hot-standby.yaml"])
     fleet.verify_fleet(systems, modules)
     assert not (cache / "scadafw" / "verdicts").exists()

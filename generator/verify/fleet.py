@@ -1,11 +1,11 @@
 """`verify` over many systems: every core, and no work twice for the same bytes.
 
-- Verdicts are kept per system in `$XDG_CACHE_HOME/scadafw/verdicts` (default
-  `~/.cache/scadafw/verdicts`), keyed by the SHA-256 of everything they depend on: the path and
-  bytes of every .tf file in the system's module folders, the system as its topology defines it, scadafw's
-  own code and templates, and the versions of moto, botocore, azure-mgmt-network and
-  python-hcl2. A changed byte anywhere is a new key, so what is reported always judges the
-  files on disk; `SCADAFW_CACHE=off` turns the cache off.
+- Verdicts are kept per system in scadafw's cache (generator/cache.py, `verdicts`), keyed by
+  the SHA-256 of everything they depend on: the path and bytes of every .tf file in the
+  system's module folders, the system as its topology defines it, scadafw's own code and
+  templates, and the versions of the libraries that judge. A changed byte anywhere is a new
+  key, so what is reported always judges the files on disk; `SCADAFW_CACHE=off` turns the
+  cache off.
 - Systems not in the cache are split into one contiguous chunk per core, each verified in a
   forked process with its own moto sandbox; the reports come back in the systems' order, the
   same as a run in one process (the tests hold them equal).
@@ -13,61 +13,27 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
-import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+from generator import cache
+from generator.cache import code_fingerprint
 from generator.model import System
 from generator.placement import placements
 from generator.verify.reachability import Check, TargetReport
 
 PARALLEL_FROM = 2  # systems not in the cache; below this one process does it
-_LIBRARIES = ("moto", "botocore", "azure-mgmt-network", "python-hcl2")
-
-
-@functools.cache
-def _code_fingerprint() -> str:
-    """scadafw's own sources and templates, and the libraries that judge."""
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
-    import generator  # noqa: PLC0415
-
-    digest = hashlib.sha256()
-    root = Path(generator.__file__).parent
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".j2") and path.is_file():
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    for name in _LIBRARIES:
-        try:
-            digest.update(f"{name}={version(name)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{name}=none".encode())
-    return digest.hexdigest()
-
-
-@functools.cache
-def _cache_folder() -> Path | None:
-    if os.environ.get("SCADAFW_CACHE", "").lower() in ("off", "0", "no"):
-        return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "scadafw" / "verdicts"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder
 
 
 def verdict_key(system: System, modules: Path) -> str | None:
     """What a system's verdicts depend on, hashed; None when a module folder is missing (the
     run then says so)."""
-    digest = hashlib.sha256(f"{_code_fingerprint()}\n{system!r}\n".encode())
+    digest = hashlib.sha256(f"{code_fingerprint()}\n{system!r}\n".encode())
     for placed in placements(system):
         folder = modules / system.name / placed.folder
         if not folder.is_dir():
@@ -79,23 +45,13 @@ def verdict_key(system: System, modules: Path) -> str | None:
 
 
 def _load(folder: Path, key: str) -> list[TargetReport] | None:
+    raw = cache.read(folder, key)
     try:
-        raw = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
         return [TargetReport(r["system"], r["target"], r["module"],
                              [Check(**c) for c in r["checks"]], r["problems"], r["notes"])
                 for r in raw]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
-
-
-def _store(folder: Path, key: str, reports: list[TargetReport]) -> None:
-    try:
-        entry = folder / f"{key}.json"
-        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps([asdict(r) for r in reports]), encoding="utf-8")
-        os.replace(temporary, entry)
-    except (OSError, TypeError, ValueError):
-        pass
 
 
 def _verify_chunk(systems: list[System], modules: Path) -> list[list[TargetReport]]:
@@ -128,14 +84,17 @@ def _run(systems: list[System], modules: Path) -> list[list[TargetReport]]:
     chunks = [systems[i:i + size] for i in range(0, len(systems), size)]
     _preload()  # the workers share these pages with the parent (fork: copy on write)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
-        done = list(pool.map(_verify_chunk, chunks, [modules] * len(chunks)))
+    # the parent takes the first chunk itself: one process fewer holding moto
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+        others = [pool.submit(_verify_chunk, chunk, modules) for chunk in chunks[1:]]
+        mine = _verify_chunk(chunks[0], modules)
+        done = [mine, *(future.result() for future in others)]
     return [reports for chunk in done for reports in chunk]
 
 
 def verify_fleet(systems: list[System], modules: Path) -> list[TargetReport]:
     """Every module of every system (as `report.verify_systems`), from the cache or computed."""
-    folder = _cache_folder()
+    folder = cache.cache_folder("verdicts")
     found: dict[int, list[TargetReport]] = {}
     keys: dict[int, str | None] = {}
     for index, system in enumerate(systems):
@@ -150,6 +109,6 @@ def verify_fleet(systems: list[System], modules: Path) -> list[TargetReport]:
         found[index] = reports
         key = keys[index]
         if folder and key:
-            _store(folder, key, reports)
+            cache.write(folder, key, [asdict(r) for r in reports])
     return [r for index in range(len(systems)) for r in found[index]]
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
 from pathlib import Path
 from typing import Any
+
+from generator import cache
 
 READER_VERSION = "1"  # bump when what this module returns changes
 _OPTIONS_KEY = "strip_string_quotes,no_explicit_blocks,no_comments"
@@ -29,12 +29,10 @@ def _parser() -> Any:
     from hcl2.postlexer import PostLexer  # noqa: PLC0415
     from lark import Lark  # noqa: PLC0415
 
-    # compiling the grammar takes about a second; lark keeps the result (keyed by the grammar
-    # and these options) in our cache folder, or in its own temporary one
-    folder = _cache_folder()
-    cache: str | bool = str(folder.parent / f"{folder.name}.lark") if folder else True
+    # compiling the grammar takes about a second; lark keeps the result in the temporary
+    # folder, keyed by the grammar, these options and lark's version
     return Lark.open("hcl2.lark", parser="lalr", rel_to=hcl2_parser.__file__,
-                     propagate_positions=False, postlex=PostLexer(), cache=cache)
+                     propagate_positions=False, postlex=PostLexer(), cache=True)
 
 
 @functools.cache
@@ -56,17 +54,9 @@ def parse_uncached(text: str) -> dict[str, Any]:
 
 @functools.cache
 def _cache_folder() -> Path | None:
-    if os.environ.get("SCADAFW_CACHE", "").lower() in ("off", "0", "no"):
-        return None
     from importlib.metadata import version  # noqa: PLC0415
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "scadafw" / "hcl" / f"hcl2-{version('python-hcl2')}-r{READER_VERSION}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder
+    return cache.cache_folder(f"hcl/hcl2-{version('python-hcl2')}-r{READER_VERSION}")
 
 
 def parse_text(text: str) -> dict[str, Any]:
@@ -75,16 +65,9 @@ def parse_text(text: str) -> dict[str, Any]:
     if folder is None:
         return parse_uncached(text)
     key = hashlib.sha256(f"{_OPTIONS_KEY}\n{text}".encode()).hexdigest()
-    entry = folder / f"{key}.json"
-    try:
-        return dict(json.loads(entry.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        pass
+    found = cache.read(folder, key)
+    if isinstance(found, dict):
+        return found
     doc = parse_uncached(text)
-    try:
-        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-        os.replace(temporary, entry)  # atomic: concurrent runs never read half a file
-    except (OSError, TypeError, ValueError):
-        pass
+    cache.write(folder, key, doc)
     return doc
