@@ -6,6 +6,9 @@ an operator makes by hand, and each must be reported with the NSG rule or NIC re
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,9 +195,13 @@ def test_no_credentials(arm: Arm, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("AZURE_FEDERATED_TOKEN_FILE", str(tmp_path / "missing-token"))
     monkeypatch.setenv("AZURE_AUTHORITY_HOST", "https://127.0.0.1:9")
     monkeypatch.setenv("PATH", str(tmp_path))  # no `az`, `azd` or `pwsh` to fall back on
-    exit_code, _, err = audit()
-    assert exit_code == 2
-    assert err.strip().splitlines() == [
+    # a process of its own, as a user runs it: the SDK's logging reaches the real stderr
+    ran = subprocess.run([sys.executable, "-m", "generator", "audit", str(DMZ), "--azure",
+                          "--subscription", SUBSCRIPTION, "--resource-group", GROUP],
+                         capture_output=True, text=True, check=False, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ran.returncode == 2
+    assert ran.stderr.strip().splitlines() == [
         "scadafw: Azure: no credentials: DefaultAzureCredential found none (AZURE_CLIENT_ID/"
         "AZURE_TENANT_ID/AZURE_CLIENT_SECRET, workload or managed identity, `az login`)"]
     assert arm.requests == []

@@ -13,6 +13,7 @@ number of times.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,9 @@ def network_client(subscription: str, endpoint: str) -> Any:
     clouds: also set AZURE_AUTHORITY_HOST for the credential)."""
     from azure.identity import DefaultAzureCredential  # noqa: PLC0415
     from azure.mgmt.network import NetworkManagementClient  # noqa: PLC0415
+
+    # the SDK logs every credential it tried, many lines; scadafw says it in one
+    logging.getLogger("azure").setLevel(logging.CRITICAL)
 
     return NetworkManagementClient(
         DefaultAzureCredential(), subscription, base_url=endpoint,
