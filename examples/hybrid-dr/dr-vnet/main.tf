@@ -22,12 +22,17 @@ module "geo_scada_firewall" {
   location            = "westeurope"
   tags                = { environment = "example" }
 
+  # placeholder: the NSG the DR standby's NIC already has; scadafw adds its rules to it
+  network_security_group_names = {
+    permanent_standby = "nsg-scada-dr"
+  }
+
   # placeholders: each server's NICs, keyed by redundancy link
   network_interface_ids = {
     "scada-dr" = { main = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-river-east/providers/Microsoft.Network/networkInterfaces/scada-dr-nic" }
   }
 }
 
-output "network_security_group_ids" {
-  value = module.geo_scada_firewall.network_security_group_ids
+output "free_priority_ranges" {
+  value = module.geo_scada_firewall.free_priority_ranges
 }
