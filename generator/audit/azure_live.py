@@ -29,6 +29,7 @@ from generator.targets.azure import render_azure
 from generator.verify.azure_nsg import (
     DEFAULT_RULES,
     AzureState,
+    arm_text,
     build_nsgs,
     decide_azure,
     layers,
@@ -252,17 +253,14 @@ def _rule_key(rule: Any, asg_role: Callable[[str], str]) -> tuple[str, ...]:
     def asgs(refs: list[Any] | None) -> str:
         return ",".join(sorted(asg_role(_id(r.id)) for r in refs or []))
 
-    return (str(p.priority), _text(p.direction), _text(p.access), _text(p.protocol).lower(),
+    return (str(p.priority), arm_text(p.direction), arm_text(p.access),
+            arm_text(p.protocol).lower(),
             many(p.destination_port_range, p.destination_port_ranges),
             many(p.source_port_range, p.source_port_ranges),
             many(p.source_address_prefix, p.source_address_prefixes),
             many(p.destination_address_prefix, p.destination_address_prefixes),
             asgs(p.source_application_security_groups),
             asgs(p.destination_application_security_groups))
-
-
-def _text(value: object) -> str:
-    return str(getattr(value, "value", value) or "")
 
 
 def generated_drift(view: System, live: LiveGroup) -> list[str]:

@@ -76,7 +76,7 @@ class AzureState:
     problems: list[str] = field(default_factory=list)
 
 
-def _text(value: object) -> str:
+def arm_text(value: object) -> str:
     """A model field as its ARM text: the models turn known values into enums."""
     return str(value.value) if isinstance(value, Enum) else str(value or "")
 
@@ -213,7 +213,7 @@ def _constraint_problems(state: AzureState) -> list[str]:
             if not isinstance(priority, int) or not 100 <= priority <= 4096:
                 problems.append(f"{where}: priority {priority!r} is outside 100-4096")
                 continue
-            key = (_text(_props(rule).direction), priority)
+            key = (arm_text(_props(rule).direction), priority)
             if key in seen:
                 problems.append(f"{where}: priority {priority} {key[0]} is also "
                                 f"used by {seen[key]} in NSG {name}")
@@ -260,7 +260,7 @@ def _address_matches(prefixes: list[str], asgs: list[ApplicationSecurityGroup] |
 def rule_matches(security_rule: SecurityRule, src: Endpoint, dst: Endpoint, traffic: Traffic,
                  asgs_of: dict[str, set[str]]) -> bool:
     rule = _props(security_rule)
-    protocol = _text(rule.protocol).lower()
+    protocol = arm_text(rule.protocol).lower()
     wanted = "icmp" if traffic.protocol in ("icmp", "icmpv6") else traffic.protocol
     if protocol not in ("*", wanted):
         return False
@@ -284,12 +284,12 @@ def _first_match(state: AzureState, nsg_name: str, direction: str, src: Endpoint
     ordered: list[tuple[int, SecurityRule]] = []
     for rule in _all_rules(state.nsgs[nsg_name]):
         priority = _props(rule).priority
-        if _text(_props(rule).direction) == direction and isinstance(priority, int):
+        if arm_text(_props(rule).direction) == direction and isinstance(priority, int):
             ordered.append((priority, rule))
     for priority, rule in sorted(ordered, key=lambda pair: pair[0]):
         if rule_matches(rule, src, dst, traffic, state.asgs_of):
             where = state.rule_address.get(id(rule), f"default rule {rule.name}")
-            access = _text(_props(rule).access)
+            access = arm_text(_props(rule).access)
             return access == "Allow", f"{where} ({access}, {priority})"
     return False, f"no rule matched in NSG {nsg_name}"
 
