@@ -13,7 +13,7 @@ from typing import Any
 from generator.commands.arguments import add_modules_dir, add_topologies
 from generator.fleet import load_and_render
 from generator.provenance import body, provenance
-from generator.writer import Tree
+from generator.writer import Tree, is_generated
 
 # Terraform's own files in a module folder after `terraform init` (never the module's)
 TERRAFORM_FILES = re.compile(r"^(\.terraform\.lock\.hcl|terraform\.tfstate(\.backup)?|"
@@ -75,15 +75,10 @@ def _generated_folders(modules: Path) -> set[Path]:
     found: set[Path] = set()
     for system in sorted(modules.iterdir()) if modules.is_dir() else []:
         for folder in sorted(system.iterdir()) if system.is_dir() else []:
-            if folder.is_dir() and any(provenance(_first_line(f)) for f in folder.iterdir()
+            if folder.is_dir() and any(is_generated(f) for f in folder.iterdir()
                                        if f.is_file()):
                 found.add(folder.relative_to(modules))
     return found
-
-
-def _first_line(path: Path) -> str:
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        return handle.readline()
 
 
 def stale_files(modules: Path, tree: Tree) -> list[tuple[Path, str]]:
