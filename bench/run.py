@@ -32,7 +32,7 @@ CACHE = SCRATCH / "cache"  # scadafw's caches, emptied where a row says "cold"
 sys.path.insert(0, str(ROOT))
 
 from generator.flow_table import server_flows  # noqa: E402
-from generator.policy import flows_for  # noqa: E402
+from generator.intent.flows import group_flows  # noqa: E402
 from generator.targets import render_system  # noqa: E402
 from generator.topology import load_topology  # noqa: E402
 
@@ -128,7 +128,7 @@ def fleet(n: int, version: int = 1) -> Path:
 def economy() -> list[tuple[str, int, int, int]]:
     """(cloud, rules emitted, minimum for the flows, a per-server rule set) for one system."""
     system = load_topology(fleet(1) / "plant-0000.yaml")
-    minimum = 2 * len(flows_for(system))  # one rule per group pair, service and direction
+    minimum = 2 * len(group_flows(system))  # one rule per group pair, service and direction
     per_server = 2 * len(server_flows(system))
     modules = render_system(system)
     aws = len(re.findall(r'^resource "aws_vpc_security_group_(?:ingress|egress)_rule"',

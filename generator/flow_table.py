@@ -8,9 +8,10 @@ import io
 import json
 from dataclasses import dataclass
 
+from generator.intent.flows import Flow, group_flows, peer_flows
+from generator.intent.matrix import PARTNER, pair_services, server_allows
+from generator.intent.services import SERVER_SERVICES_ORDER, service_label, service_ports
 from generator.model import RoleGroup, Server, System
-from generator.peer_policy import PARTNER, peer_flows
-from generator.policy import Flow, Service, applicable_services, flows_for, server_allows
 
 FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot")
 ROW_FIELDS = ("source", "source_group", "source_addresses", "destination", "destination_group",
@@ -24,18 +25,19 @@ class ServerFlow:
 
     source: Server
     destination: Server
-    service: Service
+    service: str
     purpose: str
+    protocol: str
+    ports: tuple[tuple[int, int], ...]
 
-    def protocol_and_port(self, port: int) -> tuple[str, str]:
-        if self.service is Service.SERVER_PORT:
-            return "tcp", str(port)
-        if self.service is Service.ICMP_ECHO:
-            return "icmp", "echo-request (type 8)"
-        return "icmpv6", "echo-request (type 128)"
+    def protocol_and_port(self) -> tuple[str, str]:
+        if self.protocol in ("icmp", "icmpv6"):
+            return self.protocol, f"echo-request (type {self.ports[0][0]})"
+        return self.protocol, ", ".join(str(lo) if lo == hi else f"{lo}-{hi}"
+                                        for lo, hi in self.ports)
 
-    def row(self, port: int) -> dict[str, str]:
-        protocol, what = self.protocol_and_port(port)
+    def row(self) -> dict[str, str]:
+        protocol, what = self.protocol_and_port()
         return {
             "source": self.source.name, "source_group": self.source.group.value,
             "source_addresses": " ".join(str(a) for a in self.source.addresses),
@@ -48,23 +50,20 @@ class ServerFlow:
         }
 
 
-def _purpose(flow_lookup: dict[tuple[RoleGroup, RoleGroup, Service], Flow], src: Server,
-             dst: Server, service: Service) -> str:
-    flow = flow_lookup[(src.group, dst.group, service)]
-    return ", ".join(p.short for p in flow.service_purposes)
-
-
 def server_flows(system: System) -> list[ServerFlow]:
-    """Every (source server, destination server, service) the policy allows, sorted."""
-    lookup = {(f.source, f.destination, f.service): f for f in flows_for(system)}
+    """Every (source server, destination server, service) the matrix allows, sorted."""
+    lookup: dict[tuple[RoleGroup | None, RoleGroup | None, str], Flow] = {
+        (f.source.group, f.destination.group, f.service): f for f in group_flows(system)}
     rows = []
     for src in system.servers:
         for dst in system.servers:
-            for service in applicable_services(src, dst):
+            for service in pair_services(src, dst):
                 if server_allows(src, dst, service):
-                    rows.append(ServerFlow(src, dst, service,
-                                           _purpose(lookup, src, dst, service)))
-    return sorted(rows, key=lambda r: (r.source.name, r.destination.name, r.service.index))
+                    flow = lookup[(src.group, dst.group, service)]
+                    rows.append(ServerFlow(src, dst, service, flow.why,
+                                           *service_ports(system, service)))
+    return sorted(rows, key=lambda r: (r.source.name, r.destination.name,
+                                       SERVER_SERVICES_ORDER.index(r.service)))
 
 
 def peer_rows(system: System) -> list[dict[str, str]]:
@@ -85,14 +84,14 @@ def peer_rows(system: System) -> list[dict[str, str]]:
                 "source_addresses": src["addresses"], "destination": dst["name"],
                 "destination_group": dst["group"], "destination_addresses": dst["addresses"],
                 "protocol": flow.protocol, "port": flow.port_text(),
-                "purpose": flow.purpose.short, "source_network": src["network"],
+                "purpose": flow.why, "source_network": src["network"],
                 "destination_network": dst["network"],
             })
     return sorted(rows, key=lambda r: (r["source"], r["destination"], r["protocol"], r["port"]))
 
 
 def as_rows(system: System) -> list[dict[str, str]]:
-    return [f.row(system.port) for f in server_flows(system)] + peer_rows(system)
+    return [f.row() for f in server_flows(system)] + peer_rows(system)
 
 
 def _table(system: System) -> str:
@@ -132,7 +131,7 @@ def _edges(system: System) -> dict[tuple[str, str], list[str]]:
     edges: dict[tuple[str, str], list[str]] = {}
     for f in server_flows(system):
         edges.setdefault((f.source.name, f.destination.name), []).append(
-            f.service.label(system.port))
+            service_label(f.protocol, f.ports))
     for r in peer_rows(system):
         edges.setdefault((r["source"], r["destination"]), []).append(
             f"{r['protocol'].upper()} {r['port']}")
@@ -146,9 +145,8 @@ def mermaid_groups(system: System) -> str:
         members = ", ".join(s.name for s in system.members(group))
         lines.append(f'  {group.value}["{group.value}<br/>{members}"]')
     labels: dict[tuple[RoleGroup, RoleGroup], list[str]] = {}
-    for flow in flows_for(system):
-        labels.setdefault((flow.source, flow.destination), []).append(
-            flow.service.label(system.port))
+    for flow in group_flows(system):
+        labels.setdefault(flow.groups, []).append(flow.label)
     for (src, dst), services in labels.items():
         lines.append(f'  {src.value} -- "{", ".join(services)}" --> {dst.value}')
     return "\n".join(lines) + "\n"

@@ -72,6 +72,7 @@ class NetworkSpec:
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+MONITORS_NAME = "icmp-monitors"  # how listings name a role group's ICMP monitor hosts
 DEFAULT_WEB_PORTS = (443,)  # DOMAIN.md: HTTPS to the IIS reverse proxy (2022 help)
 DEFAULT_ADVISE_PORTS = (5500, 5509)  # DOMAIN.md: a client's Sockets range, 5500-5509 by default
 

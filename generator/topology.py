@@ -11,8 +11,10 @@ from typing import Any
 from generator import topology_options as options
 from generator import topology_peers as peers
 from generator.errors import Problem, TopologyError, did_you_mean
+from generator.intent.matrix import SERVER_SERVICES, server_allows
 from generator.model import (
     DEFAULT_PORT,
+    MONITORS_NAME,
     ONPREM,
     Address,
     NetworkSpec,
@@ -22,7 +24,6 @@ from generator.model import (
     System,
     Target,
 )
-from generator.policy import Service, server_allows
 from generator.yaml_source import Spanned, load_spanned, type_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
@@ -306,7 +307,7 @@ def _role_counts(
 def _distinct_peer_names(check: _Checker, top: dict[str, Spanned], servers: set[str]) -> None:
     """Clients, outstations and servers are named apart, so every listing tells them apart."""
     seen: dict[str, str] = dict.fromkeys(servers, "a server")
-    seen[peers.MONITORS_NAME] = "the name of the ICMP monitor hosts"
+    seen[MONITORS_NAME] = "the name of the ICMP monitor hosts"
     for key, what in (("clients", "a client"), ("outstations", "an outstation")):
         entries = top.get(key)
         if entries is None or not isinstance(entries.value, list):
@@ -343,7 +344,7 @@ def _placed(check: _Checker, top: dict[str, Spanned], servers: list[Server],
                 continue
             if known[b.network].cloud == ONPREM:
                 continue  # no module names a's addresses there
-            if any(server_allows(a, b, s) or server_allows(b, a, s) for s in Service):
+            if any(server_allows(a, b, s) or server_allows(b, a, s) for s in SERVER_SERVICES):
                 check.at(entries[a.name], f"server '{a.name}' (network {a.network}) needs "
                                           f"`addresses`: its partner '{b.name}' is in network "
                                           f"{b.network}, whose module names partners in other "

@@ -32,7 +32,6 @@ CLIENT_KEYS = ("name", "sources", "services", "connects_to")
 OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
-MONITORS_NAME = "icmp-monitors"  # how listings name a role group's monitor hosts
 MAX_ICMP_MONITORS = 6  # DOMAIN.md: up to 3 hosts, plus up to 3 for the Backup connection
 # The widest network a source or address may be: a generated rule never opens to the internet,
 # and a /8 is already a whole private range.

@@ -1,4 +1,4 @@
-"""DOMAIN.md's flow matrix, transcribed for the tests independently of generator/policy.py.
+"""DOMAIN.md's flow matrix, transcribed for the tests independently of generator/intent.
 
 "A -> B": A opens the connection / sends the echo request. Roles, not groups: the table below
 is the matrix of DOMAIN.md with "redundant" spelled out as main and standby.
@@ -32,7 +32,7 @@ def domain_allows(src_role: str, dst_role: str) -> bool:
 
 
 # DOMAIN.md "Beyond the server pair", transcribed from the raw topology document (a dict as
-# YAML reads it), independently of generator/peer_policy.py. "inbound": the peer opens the
+# YAML reads it), independently of generator/intent. "inbound": the peer opens the
 # connection to the server; otherwise the server opens it (or sends the echo) to the peer.
 GROUP_OF = {"main": "redundant", "standby": "redundant", PERMANENT: PERMANENT, DMZ: DMZ}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from generator.intent.flows import Flow, group_flows
+from generator.intent.services import SERVER_SERVICES_ORDER
 from generator.model import RoleGroup, System
-from generator.policy import ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, Flow, Service, flows_for
 from generator.targets.aws_peers import aws_peer_rules
 from generator.targets.module import ModuleFiles, render_module
 
@@ -30,11 +31,13 @@ class AwsRule:
 
     @property
     def group(self) -> RoleGroup:
-        return self.flow.destination if self.direction == "ingress" else self.flow.source
+        src, dst = self.flow.groups
+        return dst if self.direction == "ingress" else src
 
     @property
     def peer(self) -> RoleGroup:
-        return self.flow.source if self.direction == "ingress" else self.flow.destination
+        src, dst = self.flow.groups
+        return src if self.direction == "ingress" else dst
 
     @property
     def resource_type(self) -> str:
@@ -44,34 +47,31 @@ class AwsRule:
     def name(self) -> str:
         """Stable and semantic: it depends only on what the rule is."""
         link = "from" if self.direction == "ingress" else "to"
-        return f"{self.group.value}_{link}_{self.peer.value}_{self.flow.service.value}"
+        return f"{self.group.value}_{link}_{self.peer.value}_{self.flow.service}"
 
     @property
     def address(self) -> str:
         return f"{self.resource_type}.{self.name}"
 
 
-def protocol_and_ports(service: Service, port: int) -> tuple[str, int, int]:
+def protocol_and_ports(flow: Flow) -> tuple[str, int, int]:
     """AWS encoding: ICMP rules put the type in from_port and the code in to_port (-1: any)."""
-    if service is Service.SERVER_PORT:
-        return "tcp", port, port
-    if service is Service.ICMP_ECHO:
-        return "icmp", ICMP_ECHO_REQUEST, -1
-    return "icmpv6", ICMPV6_ECHO_REQUEST, -1
+    (low, high), = flow.ports
+    return (flow.protocol, low, -1) if flow.is_icmp else (flow.protocol, low, high)
 
 
 @lru_cache(maxsize=256)
 def aws_rules(system: System) -> tuple[AwsRule, ...]:
     rules: list[AwsRule] = []
-    for flow in flows_for(system):
-        protocol, low, high = protocol_and_ports(flow.service, system.port)
+    for flow in group_flows(system):
+        protocol, low, high = protocol_and_ports(flow)
         for direction in ("ingress", "egress"):
-            rules.append(AwsRule(direction, flow, protocol, low, high,
-                                 flow.description(system.port)))
+            rules.append(AwsRule(direction, flow, protocol, low, high, flow.description()))
     # egress rules follow the group that owns them, then ingress: a reader finds a group's rules
     # together; the order is a function of the rules alone.
     return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction != "ingress",
-                                             r.peer.index, r.flow.service.index)))
+                                             r.peer.index,
+                                             SERVER_SERVICES_ORDER.index(r.flow.service))))
 
 
 def render_aws(system: System) -> ModuleFiles:
@@ -83,6 +83,6 @@ def render_aws(system: System) -> ModuleFiles:
         "rules": rules,
         "rules_by_flow": rules_by_flow,
         "peer_rules": aws_peer_rules(system),
-        "flows": flows_for(system),
+        "flows": group_flows(system),
         "provider_min": AWS_PROVIDER_MIN,
     })

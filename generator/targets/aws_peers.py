@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from generator.intent.flows import Flow, peer_flows
 from generator.model import Network, RoleGroup, System
-from generator.peer_policy import PeerFlow, peer_flows
 
 
 @dataclass(frozen=True)
 class AwsPeerRule:
-    flow: PeerFlow
+    flow: Flow
     network: Network
     from_port: int
     to_port: int

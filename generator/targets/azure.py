@@ -14,8 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from generator.intent.flows import Flow, group_flows
+from generator.intent.services import (
+    ICMP,
+    SERVER_PORT,
+    SERVER_SERVICES_ORDER,
+    service_label,
+    service_ports,
+)
 from generator.model import RoleGroup, System
-from generator.policy import Flow, Service, flows_for
 from generator.targets.azure_hcl import AzurePlacement
 from generator.targets.azure_peers import peer_nsg_rules
 from generator.targets.module import ModuleFiles, render_module
@@ -25,7 +32,7 @@ ALLOW_BASE = 1000
 DENY_BASE = 4000
 # Azure's protocol "Icmp" cannot select an ICMP type (DOMAIN.md), so one rule stands for echo;
 # it is taken to cover ICMPv6 echo as well (inferred: the NSG protocol list has no ICMPv6).
-AZURE_SERVICES = (Service.SERVER_PORT, Service.ICMP_ECHO)
+AZURE_SERVICES = (SERVER_PORT, ICMP)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class NsgRule:
     group: RoleGroup
     direction: str  # "Inbound" | "Outbound"
     access: str  # "Allow" | "Deny"
-    service: Service
+    service: str  # SERVER_PORT | ICMP
     priority: int
     description: str
     peer: RoleGroup | None = None  # the other end of an allow rule
@@ -46,47 +53,52 @@ class NsgRule:
         """Resource name: stable and semantic, like the rule's `name` in the NSG."""
         way = "in" if self.direction == "Inbound" else "out"
         if self.peer is None:
-            return f"{self.group.value}_{way}_deny_{self.service.value}"
+            return f"{self.group.value}_{way}_deny_{self.service}"
         link = "from" if self.direction == "Inbound" else "to"
-        return f"{self.group.value}_{way}_{link}_{self.peer.value}_{self.service.value}"
+        return f"{self.group.value}_{way}_{link}_{self.peer.value}_{self.service}"
 
     @property
     def rule_name(self) -> str:
         """The rule's name inside its NSG (unique per NSG)."""
         if self.peer is None:
-            return f"deny-{self.direction.lower()}-{self.service.value}"
+            return f"deny-{self.direction.lower()}-{self.service}"
         link = "from" if self.direction == "Inbound" else "to"
-        return f"allow-{self.direction.lower()}-{link}-{self.peer.slug}-{self.service.value}"
+        return f"allow-{self.direction.lower()}-{link}-{self.peer.slug}-{self.service}"
 
     @property
     def protocol(self) -> str:
-        return "Tcp" if self.service is Service.SERVER_PORT else "Icmp"
+        return "Tcp" if self.service == SERVER_PORT else "Icmp"
+
+
+def _service_index(service: str) -> int:
+    return SERVER_SERVICES_ORDER.index(service) + 1
 
 
 def allow_priority(flow: Flow, offset: int = 0) -> int:
-    return (ALLOW_BASE + 100 * flow.source.index + 10 * flow.destination.index
-            + flow.service.index + offset)
+    src, dst = flow.groups
+    return ALLOW_BASE + 100 * src.index + 10 * dst.index + _service_index(flow.service) + offset
 
 
-def deny_priority(service: Service, offset: int = 0) -> int:
-    return DENY_BASE + 10 * service.index + offset
+def deny_priority(service: str, offset: int = 0) -> int:
+    return DENY_BASE + 10 * _service_index(service) + offset
 
 
 @lru_cache(maxsize=256)
 def nsg_rules(system: System) -> tuple[NsgRule, ...]:
     rules: list[NsgRule] = []
     offset = system.azure.priority_offset
-    for flow in flows_for(system):
+    for flow in group_flows(system):
         if flow.service not in AZURE_SERVICES:
             continue
-        text = flow.description(system.port)
-        rules.append(NsgRule(flow.destination, "Inbound", "Allow", flow.service,
-                             allow_priority(flow, offset), text, flow.source))
-        rules.append(NsgRule(flow.source, "Outbound", "Allow", flow.service,
-                             allow_priority(flow, offset), text, flow.destination))
+        text = flow.description()
+        src, dst = flow.groups
+        rules.append(NsgRule(dst, "Inbound", "Allow", flow.service,
+                             allow_priority(flow, offset), text, src))
+        rules.append(NsgRule(src, "Outbound", "Allow", flow.service,
+                             allow_priority(flow, offset), text, dst))
     for group in system.groups:
         for service in AZURE_SERVICES:
-            label = service.label(system.port)
+            label = service_label(*service_ports(system, service))
             rules.append(NsgRule(group, "Inbound", "Deny", service,
                                  deny_priority(service, offset),
                                  f"Geo SCADA: deny {label} from anything not allowed above"))
@@ -129,7 +141,7 @@ def render_azure(system: System) -> ModuleFiles:
         "rules": nsg_rules(system),
         "peer_rules": peer_nsg_rules(system),
         "place": AzurePlacement(system),
-        "flows": [f for f in flows_for(system) if f.service in AZURE_SERVICES],
+        "flows": [f for f in group_flows(system) if f.service in AZURE_SERVICES],
         "priority_of": lambda flow: allow_priority(flow, system.azure.priority_offset),
         "free_priorities": free_priorities(system),
         "renamed": [s for s in system.servers if s.renamed_from],

@@ -21,16 +21,9 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+from generator.intent.flows import Flow, partner_name, peer_flows
+from generator.intent.matrix import CLIENT, MONITOR, PARTNER
 from generator.model import RoleGroup, System
-from generator.peer_policy import (
-    CLIENT,
-    MONITOR,
-    PARTNER,
-    PeerFlow,
-    inbound_services,
-    partner_name,
-    peer_flows,
-)
 
 PARTNER_BASE = 1400
 MONITOR_BASE = 1900
@@ -82,7 +75,7 @@ def _ident(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _allow(flow: PeerFlow, priority: int) -> PeerNsgRule:
+def _allow(flow: Flow, priority: int) -> PeerNsgRule:
     way, link = ("in", "from") if flow.inbound else ("out", "to")
     direction = "Inbound" if flow.inbound else "Outbound"
     peer = "icmp-monitor" if flow.kind == MONITOR else f"{flow.kind}-{flow.peer}"
@@ -93,6 +86,17 @@ def _allow(flow: PeerFlow, priority: int) -> PeerNsgRule:
         f"allow-{direction.lower()}-{link}-{peer}-{flow.service}", direction, "Allow",
         _PROTOCOL[flow.protocol], priority, ports, tuple(str(n) for n in flow.networks),
         flow.description())
+
+
+def _inbound_services(system: System) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    """Every (protocol, ports) the module opens inbound from outside the system, beyond the
+    server port and ICMP: what the peer denies cover."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    for flow in peer_flows(system):
+        if flow.inbound and not flow.is_icmp:
+            found.setdefault(flow.protocol, set()).update(flow.ports)
+    found.get("tcp", set()).discard((system.port, system.port))
+    return tuple((p, tuple(sorted(found[p]))) for p in ("tcp", "udp") if found.get(p))
 
 
 @lru_cache(maxsize=256)
@@ -116,7 +120,7 @@ def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
         else:
             priority = OUTSTATION_BASE + 10 * station_slot[flow.peer] + offset
         rules.append(_allow(flow, priority))
-    opened = inbound_services(system)
+    opened = _inbound_services(system)
     for group in system.groups:
         for protocol, ports in opened:
             texts = tuple(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports)

@@ -15,8 +15,8 @@ import jinja2
 
 from generator.flow_table import mermaid_groups
 from generator.hcl import HclText, hcl_comment, hcl_identifier, hcl_label, hcl_string
+from generator.intent.flows import peer_flows
 from generator.model import RoleGroup, System
-from generator.peer_policy import peer_flows
 from generator.provenance import header, seal
 
 ModuleFiles = dict[str, str]  # file name -> text

@@ -18,9 +18,11 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from generator.intent.flows import Flow as PeerFlow
+from generator.intent.flows import peer_flows
+from generator.intent.matrix import MONITOR
+from generator.intent.services import ICMP_ECHO_REQUEST
 from generator.model import Address, Network, RoleGroup, System
-from generator.peer_policy import MONITOR, PeerFlow, peer_flows
-from generator.policy import ICMP_ECHO_REQUEST
 from generator.verify.reachability import Check, Decision, Endpoint, Traffic
 
 Decide = Callable[[Endpoint, Endpoint, Traffic], Decision]

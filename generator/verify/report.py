@@ -8,10 +8,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from generator.intent.flows import End, Flow
 from generator.model import Server, System, Target
 from generator.placement import placements
-from generator.policy import Flow, Service
-from generator.targets.aws import AwsRule, protocol_and_ports
+from generator.policy import Service
+from generator.targets.aws import AwsRule
 from generator.targets.azure import NsgRule, allow_priority
 from generator.verify.aws_effective import decide_aws
 from generator.verify.aws_effective import decide_traffic as aws_traffic
@@ -24,23 +25,21 @@ from generator.verify.reachability import TargetReport, compare
 from generator.verify.system_checks import whole_system
 
 
-def _flow(src: Server, dst: Server, service: Service) -> Flow:
-    return Flow(src.group, dst.group, service, ())
+def _flow(src: Server, dst: Server, service: str) -> Flow:
+    return Flow(End.of(src.group), End.of(dst.group), service, "", ((0, 0),), ())
 
 
 def expected_aws(src: Server, dst: Server, service: Service) -> str:
-    flow = _flow(src, dst, service)
-    protocol, low, high = protocol_and_ports(service, 0)
-    rules = [AwsRule(d, flow, protocol, low, high, "") for d in ("egress", "ingress")]
+    flow = _flow(src, dst, service.value)
+    rules = [AwsRule(d, flow, "", 0, 0, "") for d in ("egress", "ingress")]
     return " and ".join(r.address for r in rules)
 
 
 def expected_azure(src: Server, dst: Server, service: Service) -> str:
-    flow = _flow(src, dst, Service.ICMP_ECHO if service is Service.ICMPV6_ECHO else service)
-    rules = [NsgRule(flow.source, "Outbound", "Allow", flow.service, allow_priority(flow), "",
-                     flow.destination),
-             NsgRule(flow.destination, "Inbound", "Allow", flow.service, allow_priority(flow),
-                     "", flow.source)]
+    key = "icmp" if service is Service.ICMPV6_ECHO else service.value
+    flow = _flow(src, dst, key)
+    rules = [NsgRule(src.group, "Outbound", "Allow", key, allow_priority(flow), "", dst.group),
+             NsgRule(dst.group, "Inbound", "Allow", key, allow_priority(flow), "", src.group)]
     return " and ".join(f"azurerm_network_security_rule.{r.name}" for r in rules)
 
 
