@@ -80,3 +80,54 @@ def peer_allows(doc: dict, server: str, address: str, protocol: str, port: int,
         if not inbound and port in station["ports"]:
             return True
     return False
+
+
+# The same tables as exact sets (netaddr, independent of generator/judge's own sets): for one
+# server address, which addresses the topology names on one side, for one protocol and port.
+# `addresses` gives each server's addresses (a server without any is judged at a stand-in).
+def expected_peers(doc: dict, addresses: dict[str, list[str]], server: str, protocol: str,
+                   port: int, inbound: bool):  # type: ignore[no-untyped-def]
+    from netaddr import IPSet  # noqa: PLC0415
+
+    servers = {s["name"]: s for s in doc["servers"]}
+    me = servers[server]
+    group = GROUP_OF[me["role"]]
+    server_port = doc.get("port", 5481)
+    found = IPSet()
+
+    def family(items: list[str]) -> list[str]:
+        if protocol == "icmp":
+            return [a for a in items if ":" not in a]
+        if protocol == "icmpv6":
+            return [a for a in items if ":" in a]
+        return list(items)
+
+    for name, other in servers.items():
+        if name == server:
+            continue
+        src, dst = (other, me) if inbound else (me, other)
+        if not domain_allows(src["role"], dst["role"]):
+            continue
+        if (protocol, port) in (("tcp", server_port), ("icmp", 8), ("icmpv6", 128)):
+            found |= IPSet(family(addresses[name]))
+    web = doc.get("web_ports", [443])
+    advise = str(doc.get("advise_ports", "5500-5509")).split("-")
+    low, high = int(advise[0]), int(advise[-1])
+    for client in doc.get("clients", []):
+        if group not in client.get("connects_to", ["redundant"]):
+            continue
+        services = client["services"]
+        if protocol == "tcp" and (
+                (inbound and "viewx" in services and port == server_port)
+                or (inbound and "web" in services and port in web)
+                or (not inbound and "advise" in services and low <= port <= high)):
+            found |= IPSet(client["sources"])
+    if not inbound and protocol in ("icmp", "icmpv6"):
+        for mate in servers.values():
+            if GROUP_OF[mate["role"]] == group:
+                found |= IPSet(family(mate.get("icmp_monitors", [])))
+    for station in doc.get("outstations", []) if group == "redundant" else []:
+        ports = station.get("listen_ports", []) if inbound else station["ports"]
+        if protocol == station["protocol"] and port in ports:
+            found |= IPSet(station["addresses"])
+    return found

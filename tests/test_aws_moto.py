@@ -6,15 +6,21 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from generator.model import Role, Server, System, Target
-from generator.policy import Service
-from generator.verify.aws_effective import decide_aws
-from generator.verify.aws_moto import build_in_moto
+from generator.judge.addresses import AddressSet
+from generator.judge.aws import aws_sides
+from generator.judge.rules import Query
+from generator.judge.sides import Link
+from generator.model import Role, Server
+from generator.sources.moto_module import build_in_moto
 from generator.verify.hcl_module import read_module
+from tests.judged import decide_pair
 
 A = Server("a", Role.MAIN, (ipaddress.ip_address("10.0.1.4"), ipaddress.ip_address("fd00::4")))
 B = Server("b", Role.STANDBY, (ipaddress.ip_address("10.0.2.4"), ipaddress.ip_address("fd00::5")))
-SYSTEM = System("t", 5481, (Target.AWS,), (A, B))
+LINKS = [(s, Link(s.name, a)) for s in (A, B) for a in s.addresses]
+TCP = Query("tcp", (5481, 5481), (49152, 65535))
+ICMP = Query("icmp", (8, 8), (0, 0))
+ICMPV6 = Query("icmpv6", (128, 128), (0, 0))
 
 
 def group(name: str, body: str = "") -> str:
@@ -48,13 +54,19 @@ resource "aws_vpc_security_group_{kind}_rule" "{name}" {{
 """
 
 
-def decide(tmp_path: Path, text: str, service: Service = Service.SERVER_PORT,
+def decide(tmp_path: Path, text: str, query: Query = TCP,
            src: Server = A, dst: Server = B) -> tuple[bool, str]:
     (tmp_path / "main.tf").write_text(text)
-    state = build_in_moto(SYSTEM, read_module(tmp_path))
+    state = build_in_moto(LINKS, read_module(tmp_path))
     assert not state.problems, state.problems
-    decision = decide_aws(state, 5481, src, dst, service)
-    return decision.allowed, decision.because
+    sides = aws_sides(state, [(link, AddressSet.of(*server.addresses))
+                              for server, link in LINKS])
+    version = 6 if query.protocol == "icmpv6" else 4
+
+    def link(server: Server) -> Link:
+        return next(k for s, k in LINKS if s is server and k.address.version == version)
+
+    return decide_pair(sides, link(src), link(dst), query)
 
 
 BASE = group("g") + attach("a", "g") + attach("b", "g")
@@ -72,7 +84,9 @@ def test_group_reference_both_ways_allows(tmp_path: Path) -> None:
 def test_the_default_egress_rule_is_revoked_as_terraform_does(tmp_path: Path) -> None:
     allowed, because = decide(tmp_path, BASE + rule("ingress", "allow_in", "g", REF))
     assert not allowed
-    assert because == "no egress rule on a's groups"
+    assert because.startswith("no rule of the groups on ")
+    assert because.endswith("(aws_security_group.g (sg-" + because.split("(sg-")[1])
+    assert because.endswith(") lets it out")
 
 
 def test_cidr_rules_match_the_servers_addresses(tmp_path: Path) -> None:
@@ -85,25 +99,25 @@ def test_cidr_rules_match_the_servers_addresses(tmp_path: Path) -> None:
 def test_icmp_type_selects_echo_request(tmp_path: Path) -> None:
     reply_only = (BASE + rule("egress", "out_echo_reply", "g", REF, "icmp", 0, -1)
                   + rule("ingress", "in_echo_reply", "g", REF, "icmp", 0, -1))
-    assert not decide(tmp_path, reply_only, Service.ICMP_ECHO)[0]
+    assert not decide(tmp_path, reply_only, ICMP)[0]
     request = (BASE + rule("egress", "allow_out_echo", "g", REF, "icmp", 8, -1)
                + rule("ingress", "allow_in_echo", "g", REF, "icmp", 8, -1))
-    assert decide(tmp_path, request, Service.ICMP_ECHO)[0]
-    assert not decide(tmp_path, request, Service.ICMPV6_ECHO)[0]
+    assert decide(tmp_path, request, ICMP)[0]
+    assert not decide(tmp_path, request, ICMPV6)[0]
 
 
 def test_icmpv6_needs_its_own_rule(tmp_path: Path) -> None:
     text = (BASE + rule("egress", "allow_out_v6", "g", REF, "icmpv6", 128, -1)
             + rule("ingress", "allow_in_v6", "g", REF, "icmpv6", 128, -1))
-    assert decide(tmp_path, text, Service.ICMPV6_ECHO)[0]
-    assert not decide(tmp_path, text, Service.ICMP_ECHO)[0]
+    assert decide(tmp_path, text, ICMPV6)[0]
+    assert not decide(tmp_path, text, ICMP)[0]
 
 
 def test_all_protocols_rule_allows_everything(tmp_path: Path) -> None:
     text = (BASE + rule("egress", "allow_out_all", "g", REF, "-1", -1, -1)
             + rule("ingress", "allow_in_all", "g", REF, "-1", -1, -1))
     assert decide(tmp_path, text)[0]
-    assert decide(tmp_path, text, Service.ICMP_ECHO)[0]
+    assert decide(tmp_path, text, ICMP)[0]
 
 
 def test_inline_rules_of_a_hand_edited_group_count(tmp_path: Path) -> None:
@@ -128,5 +142,5 @@ def test_inline_rules_of_a_hand_edited_group_count(tmp_path: Path) -> None:
 def test_an_unknown_group_reference_is_a_problem(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(BASE + rule(
         "ingress", "bad_ref", "g", "referenced_security_group_id = aws_security_group.nope.id"))
-    state = build_in_moto(SYSTEM, read_module(tmp_path))
+    state = build_in_moto(LINKS, read_module(tmp_path))
     assert any("does not name a security group" in p for p in state.problems)

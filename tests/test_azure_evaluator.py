@@ -8,15 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from generator.judge.addresses import PRIVATE, AddressSet
+from generator.judge.azure import azure_sides
+from generator.judge.rules import Query
+from generator.judge.sides import Link
 from generator.model import Role, Server
-from generator.policy import Service
-from generator.verify.azure_nsg import build_nsgs, decide_azure
+from generator.verify.azure_nsg import build_nsgs
 from generator.verify.hcl_module import read_module
+from tests.judged import decide_pair
 
 A = Server("a", Role.MAIN, (ipaddress.ip_address("10.0.1.4"),))
 B = Server("b", Role.STANDBY, (ipaddress.ip_address("10.0.2.4"),))
 C = Server("c", Role.PERMANENT_STANDBY, (ipaddress.ip_address("10.0.3.4"),))
-TCP, ICMP = Service.SERVER_PORT, Service.ICMP_ECHO
+TCP = Query("tcp", (5481, 5481), (49152, 65535))
+ICMP = Query("icmp", (8, 8), (0, 0))
 
 HEAD = """
 resource "azurerm_application_security_group" "x" {
@@ -55,12 +60,15 @@ resource "azurerm_network_security_rule" "{name}" {{
 
 
 def decide(tmp_path: Path, *rules: str, src: Server = A, dst: Server = B,
-           service: Service = TCP, extra: str = "") -> tuple[bool, str]:
+           service: Query = TCP, extra: str = "") -> tuple[bool, str]:
     (tmp_path / "main.tf").write_text(HEAD + extra + "".join(rules))
     state = build_nsgs(read_module(tmp_path))
     assert not state.problems, state.problems
-    decision = decide_azure(state, 5481, src, dst, service)
-    return decision.allowed, decision.because
+    links = {s.name: Link(s.name, s.addresses[0]) for s in (A, B, C)}
+    sides, undecided = azure_sides(state, [(k, AddressSet.of(k.address))
+                                           for k in links.values()], PRIVATE)
+    assert not undecided, undecided
+    return decide_pair(sides, links[src.name], links[dst.name], service)
 
 
 def test_lower_priority_number_wins(tmp_path: Path) -> None:
@@ -169,7 +177,10 @@ def test_no_nsg_at_all_passes_everything(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('resource "azurerm_application_security_group" "x" {\n'
                                       '  name = "x"\n}\n')
     state = build_nsgs(read_module(tmp_path))
-    assert decide_azure(state, 5481, A, C, TCP).allowed
+    a, c = Link("a", A.addresses[0]), Link("c", C.addresses[0])
+    sides, _ = azure_sides(state, [(a, AddressSet.of(a.address)), (c, AddressSet.of(c.address))],
+                           PRIVATE)
+    assert decide_pair(sides, a, c, TCP) == (True, "")
 
 
 @pytest.mark.parametrize(("rules", "problem"), [

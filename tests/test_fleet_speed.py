@@ -13,20 +13,21 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from generator.checks.report import Report
+from generator.checks.verify import verify_systems
 from generator.fleet import load_systems
 from generator.verify import fleet, hcl_read
-from generator.verify.reachability import TargetReport
-from generator.verify.report import verify_systems
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
 _IDS = re.compile(r"\b(sg|eni|vpc|sgr)-[0-9a-f]+\b")
 
 
-def _verdicts(reports: list[TargetReport]) -> list[Any]:
+def _verdicts(reports: list[Report]) -> list[Any]:
     """Everything a report says, but the ids moto makes up afresh on each run."""
-    return [(r.system, r.target, r.module, r.problems, r.notes,
-             [(c.source, c.destination, c.service, c.expected, c.actual,
-               _IDS.sub("ID", c.because)) for c in r.checks]) for r in reports]
+    return [(r.system, r.target, r.module,
+             [(f.code, f.place, _IDS.sub("ID", f.message), f.note) for f in r.findings],
+             [(c.link, c.inbound, c.query, c.admitted, c.intent) for c in r.classes],
+             r.parties) for r in reports]
 
 
 @pytest.fixture

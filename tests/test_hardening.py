@@ -16,13 +16,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.model import Server
-from generator.policy import Service
+from generator.judge.addresses import PRIVATE, AddressSet
+from generator.judge.azure import azure_sides
+from generator.judge.gates import run
+from generator.judge.rules import Query
+from generator.judge.sides import Link
 from generator.topology import load_topology
-from generator.verify.azure_nsg import build_nsgs, decide_traffic
+from generator.verify.azure_nsg import build_nsgs
 from generator.verify.hcl_module import read_module
-from generator.verify.reachability import Endpoint, Traffic
 from tests.conftest import EXAMPLES, ROOT, parse_hcl, resources, run_cli
+from tests.judged import decide_pair
 
 DMZ = ROOT / "examples" / "dmz.yaml"
 
@@ -226,17 +229,20 @@ def test_existing_mode_denies_touch_nothing_else_behind_the_nsg(tmp_path: Path) 
     modules = _generate(tmp_path, EXISTING)
     system = load_topology(tmp_path / "t.yaml")
     state = build_nsgs(read_module(modules / "plant-ex" / "azure"), system)
-    neighbour = Server("historian", system.server("scada-a").role,
-                       (ipaddress.ip_address("10.10.1.50"),))
-    state.nic_nsgs[neighbour.name] = list(state.nic_nsgs["scada-a"])  # behind the same NSG
-    dmz, main = Endpoint.of(system.server("scada-dmz")), Endpoint.of(system.server("scada-a"))
-    other = Endpoint.of(neighbour)
-    for service in (Service.SERVER_PORT, Service.ICMP_ECHO):
-        traffic = Traffic.of(service, 5481)
-        assert decide_traffic(state, other, Endpoint.of(system.server("scada-b")),
-                              traffic).allowed is False  # the servers still refuse it
-        assert decide_traffic(state, main, other, traffic).allowed  # the neighbour is untouched
-        assert not decide_traffic(state, dmz, main, traffic).allowed
+    state.nic_nsgs["historian"] = list(state.nic_nsgs["scada-a"])  # behind the same NSG
+    links = {s.name: Link(s.name, s.addresses[0]) for s in system.servers}
+    links["historian"] = Link("historian", ipaddress.ip_address("10.10.1.50"))
+    sides, _ = azure_sides(state, [(k, AddressSet.of(k.address)) for k in links.values()],
+                           PRIVATE)
+    for query in (Query("tcp", (5481, 5481), (49152, 65535)), Query("icmp", (8, 8), (0, 0))):
+        # the servers still refuse the neighbour, and the DMZ standby still reaches nothing
+        assert decide_pair(sides, links["historian"], links["scada-b"], query)[0] is False
+        assert decide_pair(sides, links["scada-dmz"], links["scada-a"], query)[0] is False
+        # the neighbour itself keeps Azure's defaults both ways: scadafw's denies name its ASGs
+        for inbound in (True, False):
+            side = next(x for x in sides if x.link.server == "historian" and x.inbound is inbound)
+            parts = run(side.gates, query, PRIVATE)
+            assert all(p.allowed for p in parts), [p.because for p in parts]
 
 
 @pytest.mark.parametrize(("azure", "message"), [

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator.placement import placements
 from generator.topology import load_topology
 from tests.conftest import ROOT, resources, run_cli
 from tests.domain import domain_allows
+from tests.judged import differences, reaches, verified
 
 HYBRID = ROOT / "examples" / "hybrid-dr.yaml"
 TWO_VPC = ROOT / "examples" / "two-vpc.yaml"
@@ -36,8 +38,10 @@ def verify(topology: Path, modules: Path | None = None) -> tuple[int, dict[str, 
 
 
 def wrong(report: dict[str, Any], target: str) -> set[tuple[str, str, str]]:
+    """(code, place, the start of the message) of every finding of one module."""
     (found,) = [r for r in report["results"] if r["target"] == target]
-    return {(f["source"], f["destination"], f["service"]) for f in found["flows"] if not f["ok"]}
+    return {(f["code"], f["place"], f["message"].split(" reach")[0])
+            for f in found["findings"] if not f["note"]}
 
 
 def test_one_module_per_cloud_network_and_none_on_premises() -> None:
@@ -49,22 +53,30 @@ def test_one_module_per_cloud_network_and_none_on_premises() -> None:
 
 @pytest.mark.parametrize("example", [HYBRID, TWO_VPC], ids=lambda p: p.stem)
 def test_the_whole_system_matches_the_domain_matrix(example: Path) -> None:
-    code, report = verify(example)
-    assert code == 0
+    """Every pair, each side judged in its own network's module (a server on premises has no
+    module: its side is outside this proof)."""
+    reports = verified(example, ROOT / "modules")
+    assert all(r.ok for r in reports)
     system = load_topology(example)
     roles = {s.name: s.role.value for s in system.servers}
-    (whole,) = [r for r in report["results"] if r["target"] == "whole system"]
-    pairs = {(f["source"].split()[0], f["destination"].split()[0], f["service"]): f["actual"]
-             for f in whole["flows"]}
-    assert len(pairs) == len(roles) * (len(roles) - 1) * 2
-    assert all((actual == "allow") == domain_allows(roles[a], roles[b])
-               for (a, b, _), actual in pairs.items())
+    links = {s.name: [str(a) for a in s.addresses] for s in system.servers}
+    for a, role_a in roles.items():
+        for b, role_b in roles.items():
+            if a != b:
+                for protocol, port in (("tcp", system.port), ("icmp", 8)):
+                    assert reaches(reports, a, b, protocol, port, links) == domain_allows(
+                        role_a, role_b), (a, b, protocol)
+    doc = yaml.safe_load(example.read_text())
+    for report in reports:
+        exact = (lambda _: True) if report.target in ("dmz-vpc", "control-vpc") else (
+            lambda j: j.query.protocol != "tcp" or j.query.ports == (system.port,) * 2)
+        assert differences([report], doc, exact) == []
 
 
 def test_on_premises_ends_are_said_to_be_outside_the_proof() -> None:
     _, report = verify(HYBRID)
-    (whole,) = [r for r in report["results"] if r["target"] == "whole system"]
-    assert any("outside the proof: scada-a, scada-b" in n for n in whole["notes"])
+    notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
+    assert any("outside this proof: scada-a, scada-b" in n for n in notes)
 
 
 def test_partners_in_other_networks_are_named_by_their_host_addresses() -> None:
@@ -87,9 +99,8 @@ def test_dropping_the_on_premises_mains_address_on_the_dr_standby_is_caught(
     tf.write_text(text)
     code, report = verify(HYBRID, modules)
     assert code == 1
-    assert wrong(report, "dr-vnet") == {("scada-a 192.168.10.10", "scada-dr", "TCP 5481")}
-    assert wrong(report, "whole system") == {
-        ("scada-a (plant)", "scada-dr (dr-vnet)", "TCP 5481")}
+    assert wrong(report, "dr-vnet") == {
+        ("missing", "scada-dr:10.20.1.10 inbound TCP 5481", "scada-a 192.168.10.10/32 cannot")}
 
 
 def test_letting_the_dmz_vpc_reach_the_mains_address_is_caught(modules: Path) -> None:
@@ -105,8 +116,17 @@ resource "aws_vpc_security_group_ingress_rule" "redundant_from_dmz_vpc" {
 ''')
     code, report = verify(TWO_VPC, modules)
     assert code == 1
-    assert wrong(report, "control-vpc") == {("scada-dmz 10.60.1.10", "scada-a", "TCP 5481"),
-                                            ("scada-dmz 10.60.1.10", "scada-b", "TCP 5481")}
+    assert wrong(report, "control-vpc") == {
+        ("forbidden", "scada-a:10.50.1.10 inbound TCP 5481", "scada-dmz 10.60.1.10/32; anyone "
+         "else: 10.60.0.0/24, 10.60.1.0/29, 10.60.1.8/31, 10.60.1.11/32, 10.60.1.12/30, "
+         "10.60.1.16/28, 10.60.1.32/27, 10.60.1.64/26, 10.60.1.128/25, 10.60.2.0/23, "
+         "10.60.4.0/22, 10.60.8.0/21, 10.60.16.0/20, 10.60.32.0/19, 10.60.64.0/18, "
+         "10.60.128.0/17"),
+        ("forbidden", "scada-b:10.50.2.10 inbound TCP 5481", "scada-dmz 10.60.1.10/32; anyone "
+         "else: 10.60.0.0/24, 10.60.1.0/29, 10.60.1.8/31, 10.60.1.11/32, 10.60.1.12/30, "
+         "10.60.1.16/28, 10.60.1.32/27, 10.60.1.64/26, 10.60.1.128/25, 10.60.2.0/23, "
+         "10.60.4.0/22, 10.60.8.0/21, 10.60.16.0/20, 10.60.32.0/19, 10.60.64.0/18, "
+         "10.60.128.0/17")}
 
 
 def test_letting_the_dmz_standby_open_towards_the_mains_address_is_caught(
@@ -123,7 +143,11 @@ resource "aws_vpc_security_group_egress_rule" "dmz_to_main" {
 ''')
     code, report = verify(TWO_VPC, modules)
     assert code == 1
-    assert wrong(report, "dmz-vpc") == {("scada-dmz", "scada-a 10.50.1.10", "TCP 5481")}
+    assert wrong(report, "dmz-vpc") == {
+        ("forbidden", "scada-dmz:10.60.1.10 outbound TCP 5481", "scada-dmz:10.60.1.10")}
+    (result,) = [r for r in report["results"] if r["target"] == "dmz-vpc"]
+    assert "reaches scada-a 10.50.1.10/32 on TCP 5481 through " \
+           "aws_vpc_security_group_egress_rule.dmz_to_main" in result["findings"][0]["message"]
 
 
 def test_flows_and_diff_show_networks(tmp_path: Path) -> None:

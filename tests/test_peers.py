@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,47 +15,24 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from netaddr import IPSet
 
-from generator.model import Target
-from generator.topology import load_topology
-from generator.verify.reachability import Check
-from generator.verify.report import verify_target
+from generator.checks.report import Report
+from generator.judge.sides import Judged
 from tests.conftest import ROOT, resources, run_cli
-from tests.domain import peer_allows
+from tests.judged import as_ipset, differences, verified
 from tests.strategies import topologies
 from tests.test_security_invariants import emitted, rules_of
 
 EXAMPLE = ROOT / "examples" / "control-room.yaml"
 DOC = yaml.safe_load(EXAMPLE.read_text())
 SERVERS = {s["name"] for s in DOC["servers"]}
-_TRAFFIC = re.compile(r"^(TCP|UDP) (\d+)$")
 
 
-def traffic_of(label: str) -> tuple[str, int]:
-    if label == "ICMP echo request":
-        return "icmp", 8
-    if label == "ICMPv6 echo request":
-        return "icmpv6", 128
-    match = _TRAFFIC.match(label)
-    assert match, label
-    return match.group(1).lower(), int(match.group(2))
-
-
-def peer_verdicts(checks: list[Check], doc: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-    """(source, destination, traffic, oracle) for every check with an end outside the system,
-    where the oracle disagrees with what the cloud evaluation found."""
-    servers = {s["name"] for s in doc["servers"]}
-    wrong = []
-    for c in checks:
-        if c.source in servers and c.destination in servers:
-            continue
-        inbound = c.destination in servers
-        server, peer = (c.destination, c.source) if inbound else (c.source, c.destination)
-        protocol, port = traffic_of(c.service)
-        expected = peer_allows(doc, server, peer.split()[-1], protocol, port, inbound)
-        if expected != c.actual:
-            wrong.append((c.source, c.destination, c.service, c.actual))
-    return wrong
+def exact(target: str, port: int) -> Callable[[Judged], bool]:
+    if target == "aws":
+        return lambda _: True
+    return lambda j: j.query.protocol != "tcp" or j.query.ports == (port, port)
 
 
 @pytest.fixture
@@ -64,30 +42,40 @@ def modules(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("target", [Target.AWS, Target.AZURE], ids=lambda t: t.value)
-def test_every_peer_flow_of_the_example_matches_the_domain_table(target: Target) -> None:
-    report = verify_target(load_topology(EXAMPLE), target, ROOT / "modules")
-    peers = [c for c in report.checks if not (c.source in SERVERS and c.destination in SERVERS)]
-    # every client network, outstation network and monitor host has a probe, and an outsider
-    ends = {c.source for c in peers} | {c.destination for c in peers}
-    for needed in ("control-room 10.40.20.1", "legacy-hmi 10.40.21.15",
-                   "legacy-hmi 10.40.21.16", "corporate 172.16.0.1", "wells-dnp3 10.44.0.1",
-                   "pumps-modbus 10.45.0.1", "icmp monitor 10.40.9.1", "outsider 10.255.255.200"):
-        assert needed in ends, needed
-    assert peer_verdicts(report.checks, DOC) == []
-    assert report.ok
+def judged(target: str, modules: Path = ROOT / "modules") -> list[Report]:
+    return [r for r in verified(EXAMPLE, modules) if r.target == target]
 
 
-@pytest.mark.parametrize("target", [Target.AWS, Target.AZURE], ids=lambda t: t.value)
+@pytest.mark.parametrize("target", ["aws", "azure"])
+def test_every_peer_flow_of_the_example_matches_the_domain_table(target: str) -> None:
+    reports = judged(target)
+    protocols = {(j.query.protocol, j.query.ports) for r in reports for j in r.classes}
+    # every port the system uses is judged, on every server: web, advise, both outstations
+    assert {("tcp", (443, 443)), ("tcp", (502, 502)), ("tcp", (5500, 5509)),
+            ("tcp", (20000, 20000))} <= protocols
+    assert differences(reports, DOC, exact(target, 5481)) == []
+    assert all(r.ok for r in reports)
+
+
+@pytest.mark.parametrize("target", ["aws", "azure"])
 def test_the_outsider_reaches_nothing_and_corporate_users_reach_only_the_dmz_standby(
-        target: Target) -> None:
-    report = verify_target(load_topology(EXAMPLE), target, ROOT / "modules")
-    allowed = {(c.source, c.destination, c.service) for c in report.checks if c.actual}
-    assert not [a for a in allowed if a[0].startswith("outsider")]
-    corporate = {(d, s) for src, d, s in allowed if src.startswith("corporate")}
-    assert corporate == {("scada-dmz", "TCP 5481"), ("scada-dmz", "TCP 443")}
-    dmz_out = {(d, s) for src, d, s in allowed if src == "scada-dmz"}
-    assert dmz_out == set()  # no advise client or monitor of its own: it opens nothing
+        target: str) -> None:
+    named = IPSet([n for c in DOC["clients"] for n in c["sources"]]
+                  + [n for o in DOC["outstations"] for n in o["addresses"]]
+                  + [a for s in DOC["servers"] for a in s["addresses"]])
+    corporate = IPSet(["172.16.0.0/16"])
+    reached = set()
+    for report in judged(target):
+        for j in report.classes:
+            got = as_ipset(j.admitted.cidrs)
+            if j.inbound:
+                assert not got - named, (str(j.link), j.query.label)  # nobody else, anywhere
+                if got & corporate:
+                    reached.add((j.link.server, j.query.label))
+            elif j.link.server == "scada-dmz" and (target == "aws" or j.query.label in (
+                    "TCP 5481", "ICMP echo request")):
+                assert not got, j.query.label  # no advise client or monitor: it opens nothing
+    assert reached == {("scada-dmz", "TCP 5481"), ("scada-dmz", "TCP 443")}
 
 
 def verify_json(modules: Path) -> dict[str, Any]:
@@ -98,9 +86,15 @@ def verify_json(modules: Path) -> dict[str, Any]:
     return dict(json.loads(result.out))
 
 
-def wrong_flows(report: dict[str, Any], target: str) -> set[tuple[str, str, str]]:
+def found(report: dict[str, Any], target: str) -> set[tuple[str, str]]:
+    """(code, place) of every finding of one module."""
     (result,) = [r for r in report["results"] if r["target"] == target]
-    return {(f["source"], f["destination"], f["service"]) for f in result["flows"] if not f["ok"]}
+    return {(f["code"], f["place"]) for f in result["findings"] if not f["note"]}
+
+
+def messages(report: dict[str, Any], target: str) -> list[str]:
+    (result,) = [r for r in report["results"] if r["target"] == target]
+    return [f["message"] for f in result["findings"] if not f["note"]]
 
 
 def test_a_client_rule_widened_to_another_group_is_caught_on_aws(modules: Path) -> None:
@@ -112,10 +106,12 @@ def test_a_client_rule_widened_to_another_group_is_caught_on_aws(modules: Path) 
     assert block
     tf.write_text(text.replace(block.group(0), block.group(0).replace(
         "aws_security_group.redundant.id", "aws_security_group.dmz_permanent_standby.id")))
-    wrong = wrong_flows(verify_json(modules), "aws")
-    assert ("control-room 10.40.20.1", "scada-dmz", "TCP 5481") in wrong
-    assert ("control-room 10.40.20.1", "scada-a", "TCP 5481") in wrong  # and lost its own
-    assert {w[0] for w in wrong} == {"control-room 10.40.20.1"}
+    report = verify_json(modules)
+    assert found(report, "aws") == {
+        ("forbidden", "scada-dmz:10.40.8.10 inbound TCP 5481"),
+        ("missing", "scada-a:10.40.1.10 inbound TCP 5481"),  # and the Main lost its own
+        ("missing", "scada-b:10.40.2.10 inbound TCP 5481")}
+    assert all("client control-room 10.40.20.0/24" in m for m in messages(report, "aws"))
 
 
 def test_a_client_rule_copied_onto_the_dmz_nsg_is_caught_on_azure(modules: Path) -> None:
@@ -135,8 +131,11 @@ resource "azurerm_network_security_rule" "dmz_in_from_control_room" {
   destination_application_security_group_ids = [azurerm_application_security_group.dmz_permanent_standby.id]
 }
 ''')
-    wrong = wrong_flows(verify_json(modules), "azure")
-    assert wrong == {("control-room 10.40.20.1", "scada-dmz", "TCP 5481")}
+    report = verify_json(modules)
+    assert found(report, "azure") == {("forbidden", "scada-dmz:10.40.8.10 inbound TCP 5481")}
+    (text,) = messages(report, "azure")
+    assert text.startswith("client control-room 10.40.20.0/24 reaches scada-dmz:10.40.8.10")
+    assert "azurerm_network_security_rule.dmz_in_from_control_room (Allow, 2999)" in text
 
 
 def test_a_missing_azure_deny_on_the_web_port_is_caught(modules: Path) -> None:
@@ -148,12 +147,12 @@ def test_a_missing_azure_deny_on_the_web_port_is_caught(modules: Path) -> None:
                       flags=re.DOTALL)
     tf.write_text(text)
     report = verify_json(modules)
-    wrong = wrong_flows(report, "azure")
-    assert ("outsider 10.255.255.200", "scada-a", "TCP 443") in wrong
-    assert ("control-room 10.40.20.1", "scada-dr", "TCP 443") in wrong
-    (azure,) = [r for r in report["results"] if r["target"] == "azure"]
-    assert all("AllowVNetInBound" in f["because"] for f in azure["flows"] if not f["ok"])
-    assert wrong_flows(report, "aws") == set()
+    places = {p for code, p in found(report, "azure") if code == "forbidden"}
+    assert "scada-a:10.40.1.10 inbound TCP 443, 502, 5500-5509" in places
+    assert "scada-dr:10.40.3.10 inbound TCP 443, 502, 5500-5509, 20000" in places
+    assert all("AllowVNetInBound" in m or "AllowAzureLoadBalancerInBound" in m
+               for m in messages(report, "azure"))
+    assert found(report, "aws") == set()
 
 
 @pytest.mark.parametrize("target", ["aws", "azure"])
@@ -187,8 +186,9 @@ resource "azurerm_network_security_rule" "dr_from_wells" {
 }
 '''
     tf.write_text(tf.read_text() + extra)
-    assert wrong_flows(verify_json(modules), target) == {
-        ("wells-dnp3 10.44.0.1", "scada-dr", "TCP 20000")}
+    report = verify_json(modules)
+    assert found(report, target) == {("forbidden", "scada-dr:10.40.3.10 inbound TCP 20000")}
+    assert messages(report, target)[0].startswith("outstation wells-dnp3 10.44.0.0/22 reaches")
 
 
 def test_an_outstation_poll_from_the_permanent_standby_is_caught_on_aws(modules: Path) -> None:
@@ -202,15 +202,15 @@ resource "aws_vpc_security_group_egress_rule" "dr_to_wells" {
   to_port           = 20000
 }
 ''')
-    assert wrong_flows(verify_json(modules), "aws") == {
-        ("scada-dr", "wells-dnp3 10.44.0.1", "TCP 20000")}
+    report = verify_json(modules)
+    assert found(report, "aws") == {("forbidden", "scada-dr:10.40.3.10 outbound TCP 20000")}
+    assert "outstation wells-dnp3 10.44.0.0/22" in messages(report, "aws")[0]
 
 
-def test_a_version_1_file_keeps_its_modules_when_version_2_exists() -> None:
-    """The version-1 examples still verify with no peer checks at all."""
-    system = load_topology(ROOT / "examples" / "dmz.yaml")
-    report = verify_target(system, Target.AZURE, ROOT / "modules")
-    assert all(c.source in {s.name for s in system.servers} for c in report.checks)
+def test_a_version_1_file_is_judged_on_its_server_port_and_icmp_only() -> None:
+    reports = verified(ROOT / "examples" / "dmz.yaml", ROOT / "modules")
+    assert {(j.query.protocol, j.query.ports) for r in reports for j in r.classes} == {
+        ("tcp", (5481, 5481)), ("icmp", (8, 8))}
 
 
 def test_flows_lists_the_peers_in_every_format() -> None:

@@ -11,20 +11,23 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from generator.checks.report import Report
+from generator.checks.verify import judge as judge_sides
+from generator.checks.verify import own_addresses
+from generator.intent.links import expand
+from generator.judge.aws import aws_sides
+from generator.judge.rules import Query
 from generator.model import System, Target
 from generator.placement import placements
+from generator.sources.ec2 import read_state
 from generator.topology import load_topology
-from generator.verify.aws_effective import decide_aws, read_effective
 from generator.verify.aws_landscape import Landscape, create_links, provision_servers
-from generator.verify.reachability import Check, compare
-from generator.verify.report import expected_aws
 from generator.verify.terraform_proof import (
     Applied,
     apply_root,
@@ -34,35 +37,38 @@ from generator.verify.terraform_proof import (
 )
 from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
 from tests.domain import domain_allows
+from tests.judged import decide_pair, differences, reaches
 from tests.terraform_variants import DMZ_EXAMPLE, SINGLE
-from tests.test_peers import peer_verdicts
 
 TWO_VPC = ROOT / "examples" / "two-vpc.yaml"
 
 
-def judged(example: Path, applied: Applied, ec2: Any) -> tuple[System, list[Check]]:
+def judged(example: Path, applied: Applied, ec2: Any) -> tuple[System, Report]:
     system = load_topology(example)
-    return system, judge(system, applied, ec2, "test").checks
+    return system, judge(system, applied, ec2, "test")
 
 
-def against_domain(system: System, checks: list[Check]) -> list[tuple[str, str, str]]:
-    """(source, destination, service) of every check whose result DOMAIN.md disagrees with."""
+def against_domain(system: System, reports: list[Report]) -> list[tuple[str, str, str]]:
+    """(source, destination, service) of every server pair whose reachability DOMAIN.md
+    disagrees with, on the server port and ICMP echo."""
     roles = {s.name: s.role.value for s in system.servers}
-    return sorted((c.source, c.destination, c.service) for c in checks
-                  if c.source in roles and c.destination in roles
-                  and c.actual != domain_allows(roles[c.source], roles[c.destination]))
+    return sorted((a, b, label) for a in roles for b in roles if a != b
+                  for protocol, port, label in (("tcp", system.port, f"TCP {system.port}"),
+                                                ("icmp", 8, "ICMP echo request"))
+                  if reaches(reports, a, b, protocol, port)
+                  != domain_allows(roles[a], roles[b]))
 
 
 @pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.stem)
 def test_example_applied_by_terraform_allows_exactly_the_domain_matrix(
         example: Path, apply_example: Callable[..., Applied], moto_server: Any) -> None:
     applied = apply_example(example)
-    system, checks = judged(example, applied, moto_server[1])
-    assert len(checks) >= len(system.servers) * (len(system.servers) - 1) * 2
-    assert against_domain(system, checks) == []
-    # version 2: clients, monitors and outstations too (outbound, only what must pass: the
-    # launch groups allow all egress, as AWS's default does)
-    assert peer_verdicts(checks, yaml.safe_load(example.read_text())) == []
+    system, report = judged(example, applied, moto_server[1])
+    assert report.ok, [str(f) for f in report.failures]
+    assert against_domain(system, [report]) == []
+    # every side by sets; outbound, only that nothing named is missing (moto shows the
+    # instances' launch groups on the link interfaces too, whose own egress is the site's)
+    assert differences([report], yaml.safe_load(example.read_text()), lambda _: False) == []
 
 
 @pytest.mark.parametrize("example", SINGLE, ids=lambda p: p.stem)
@@ -124,13 +130,14 @@ def test_instances_keep_their_launch_groups_and_links_carry_the_modules(
     applied = apply_example(DMZ_EXAMPLE)
     system = load_topology(DMZ_EXAMPLE)
     ec2 = moto_server[1]
-    state = read_effective(ec2, system, applied.landscape.interfaces)
+    intent = expand(system)
+    state = read_state(ec2, applied.landscape.link_interfaces(intent.links))
     roles = {g["GroupId"]: t["Value"] for g in ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [applied.landscape.vpc_id]}])["SecurityGroups"]
         for t in g.get("Tags", []) if t["Key"] == "scadafw:role-group"}
     launch = set(applied.landscape.launch_groups.values())
-    for server in system.servers:
-        groups = state.groups_of[server.name]
+    for server, link in intent.links:
+        groups = state.groups_of(link)
         assert [roles[g] for g in groups if g in roles] == [server.group.value]
         # and, in moto only, the instance's launch group (moto's known gap, see replan_changes)
         assert {g for g in groups if g not in roles} <= launch
@@ -145,24 +152,30 @@ def test_instances_keep_their_launch_groups_and_links_carry_the_modules(
 def test_a_permissive_group_on_every_link_opens_what_the_matrix_forbids_and_is_named(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
     applied = apply_example(DMZ_EXAMPLE, tag="-maintenance")
-    system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
+    system, report = judged(DMZ_EXAMPLE, applied, moto_server[1])
     roles = {s.name: s.role.value for s in system.servers}
     forbidden = sorted((a, b, "TCP 5481") for a in roles for b in roles
                        if a != b and not domain_allows(roles[a], roles[b]))
     assert ("scada-dmz", "scada-a", "TCP 5481") in forbidden
-    assert against_domain(system, checks) == forbidden  # every one, on TCP 5481 only
-    assert all("aws_security_group.maintenance" in c.because for c in checks if not c.ok)
+    assert against_domain(system, [report]) == forbidden  # every one, on TCP 5481 only
+    assert report.failures
+    assert all("aws_security_group.maintenance" in f.message for f in report.failures)
+    assert {f.code for f in report.failures} == {"forbidden"}
 
 
 def test_a_root_rule_from_the_dmz_group_to_the_redundant_group_is_caught_and_named(
         apply_example: Callable[..., Applied], moto_server: Any) -> None:
     applied = apply_example(DMZ_EXAMPLE, tag="-dmzrule")
-    system, checks = judged(DMZ_EXAMPLE, applied, moto_server[1])
-    assert against_domain(system, checks) == [("scada-dmz", "scada-a", "TCP 5481"),
-                                              ("scada-dmz", "scada-b", "TCP 5481")]
-    assert all("aws_vpc_security_group_ingress_rule.redundant_from_dmz in "
-               "module.geo_scada_firewall.aws_security_group.redundant" in c.because
-               for c in checks if not c.ok)
+    system, report = judged(DMZ_EXAMPLE, applied, moto_server[1])
+    assert against_domain(system, [report]) == [("scada-dmz", "scada-a", "TCP 5481"),
+                                                ("scada-dmz", "scada-b", "TCP 5481")]
+    inbound = [f for f in report.failures if "inbound" in f.place]
+    assert {f.place for f in inbound} == {"scada-a:10.10.1.10 inbound TCP 5481",
+                                          "scada-b:10.10.2.10 inbound TCP 5481"}
+    assert all(f.message.startswith("scada-dmz 10.30.1.10/32 reaches") and
+               "aws_vpc_security_group_ingress_rule.redundant_from_dmz in "
+               "module.geo_scada_firewall.aws_security_group.redundant" in f.message
+               for f in inbound)
 
 
 def test_labels_name_terraform_addresses_for_every_rule(
@@ -253,10 +266,13 @@ resource "aws_vpc_security_group_egress_rule" "dmz_permanent_standby_to_redundan
 
     report = json.loads(result.out)
     aws = next(r for r in report["results"] if r["target"] == "aws")
-    wrong = {(f["source"], f["destination"], f["service"]) for f in aws["flows"] if not f["ok"]}
-    assert wrong == {("scada-dmz", "scada-a", "TCP 5481"), ("scada-dmz", "scada-b", "TCP 5481")}
+    wrong = [f for f in aws["findings"] if not f["note"]]
+    assert {(f["code"], f["place"]) for f in wrong} == {
+        ("forbidden", "scada-a:10.10.1.10 inbound TCP 5481"),
+        ("forbidden", "scada-b:10.10.2.10 inbound TCP 5481"),
+        ("forbidden", "scada-dmz:10.30.1.10 outbound TCP 5481")}
     assert all("module.scadafw.aws_vpc_security_group_ingress_rule.redundant_from_dmz_tcp"
-               in f["because"] for f in aws["flows"] if not f["ok"])
+               in f["message"] for f in wrong if "inbound" in f["place"])
     azure = next(r for r in report["results"] if r["target"] == "azure")
     assert azure["ok"] is True
 
@@ -275,11 +291,16 @@ def test_effective_policy_sees_groups_scadafw_did_not_write(moto_server: Any) ->
     system = load_topology(DMZ_EXAMPLE)
     landscape = provision_servers(ec2, system)
     create_links(ec2, landscape, {n: [g] for n, g in landscape.launch_groups.items()})
-    state = read_effective(ec2, system, landscape.interfaces)
-    dmz, main = system.server("scada-dmz"), system.server("scada-a")
-    from generator.policy import Service  # noqa: PLC0415
+    intent = expand(system)
+    links = landscape.link_interfaces(intent.links)
+    dmz, main = (next(k for k in links if k.server == n) for n in ("scada-dmz", "scada-a"))
+    tcp = Query("tcp", (5481, 5481), (49152, 65535))
 
-    assert not decide_aws(state, 5481, dmz, main, Service.SERVER_PORT).allowed
+    def decide() -> tuple[bool, str]:
+        state = read_state(ec2, links)
+        return decide_pair(aws_sides(state, own_addresses(intent)), dmz, main, tcp)
+
+    assert not decide()[0]
     extra = ec2.create_security_group(GroupName="by-hand", Description="x",
                                       VpcId=landscape.vpc_id)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=extra, IpPermissions=[{
@@ -290,10 +311,9 @@ def test_effective_policy_sees_groups_scadafw_did_not_write(moto_server: Any) ->
         ec2.modify_network_interface_attribute(
             NetworkInterfaceId=landscape.interfaces[server][0],
             Groups=[landscape.launch_groups[server], extra])
-    state = read_effective(ec2, system, landscape.interfaces)
-    decision = decide_aws(state, 5481, dmz, main, Service.SERVER_PORT)
-    assert decision.allowed
-    assert "group by-hand" in decision.because
+    allowed, because = decide()
+    assert allowed
+    assert "group by-hand" in because
 
 
 # The pieces on their own, without Terraform
@@ -357,9 +377,10 @@ def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
     own VPC; the flows read back across both equal the matrix (partners by address)."""
     endpoint, ec2 = moto_server
     system = load_topology(TWO_VPC)
-    interfaces: dict[str, list[str]] = {}
+    links: dict[Any, str] = {}
     labels: dict[str, str] = {}
     roots = []
+    intent = expand(system)
     for placed in placements(system):
         root = tmp_path / "examples" / TWO_VPC.stem / placed.folder
         shutil.copytree(ROOT / "examples" / TWO_VPC.stem / placed.folder, root)
@@ -373,16 +394,17 @@ def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for applied in pool.map(run, roots):
-            interfaces.update(applied.landscape.interfaces)
+            links.update(applied.landscape.link_interfaces(intent.links))
             labels.update(state_labels(applied.state))
-    state = read_effective(ec2, system, interfaces, labels)
-    checks = compare(system, "aws", partial(decide_aws, state, system.port), expected_aws)
-    assert {c.source for c in checks} == {"scada-a", "scada-b", "scada-dmz"}
-    assert against_domain(system, checks) == []
-    across = [c for c in checks if c.source == "scada-a" and c.destination == "scada-dmz"
-              and c.actual]
-    assert across
-    assert all("partner_control_vpc_redundant" in c.because for c in across)
+    state = read_state(ec2, links, labels)
+    sides = aws_sides(state, own_addresses(intent))
+    report = Report(system.name, "aws", "two VPCs", judge_sides(sides, intent))
+    assert {j.link.server for j in report.classes} == {"scada-a", "scada-b", "scada-dmz"}
+    assert against_domain(system, [report]) == []
+    main, dmz = (next(k for k in links if k.server == n) for n in ("scada-a", "scada-dmz"))
+    allowed, because = decide_pair(sides, main, dmz, Query("tcp", (5481, 5481), (49152, 65535)))
+    assert allowed
+    assert "partner_control_vpc_redundant" in because
 
 
 _TWO_INSTANCES = """

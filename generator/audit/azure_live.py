@@ -22,18 +22,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from generator.audit.aws_live import AuditError
+from generator.judge.azure import DEFAULT_RULES, AzureState, arm_text
 from generator.model import System, Target
 from generator.placement import placements
 from generator.policy import Service
 from generator.targets.azure import render_azure
-from generator.verify.azure_nsg import (
-    DEFAULT_RULES,
-    AzureState,
-    arm_text,
-    build_nsgs,
-    decide_azure,
-    layers,
-)
+from generator.verify.azure_nsg import build_nsgs, decide_azure, layers
 from generator.verify.azure_nsg import decide_traffic as azure_traffic
 from generator.verify.hcl_module import Module, Resource, resources_in
 from generator.verify.peer_checks import peer_checks

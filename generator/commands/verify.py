@@ -12,7 +12,7 @@ from generator.fleet import load_systems
 from generator.model import System, Target
 
 if TYPE_CHECKING:
-    from generator.verify.reachability import TargetReport
+    from generator.checks.report import Report
 
 
 def add_parser(sub: Any) -> None:
@@ -43,8 +43,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # moto, boto3, azure-mgmt-network and python-hcl2 load only for this command (~0.4 s)
+    from generator.checks.report import emit  # noqa: PLC0415
     from generator.verify.fleet import verify_fleet  # noqa: PLC0415
-    from generator.verify.report import emit  # noqa: PLC0415
 
     systems = load_systems(args.topologies)
     if args.terraform:
@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
     return emit(reports, args.format, "verify: these do not match the flow matrix:")
 
 
-def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:
+def _with_terraform(systems: list[System], modules: Path) -> list[Report]:
     """AWS through Terraform and moto; Azure (no provider needed) as without --terraform."""
+    from generator.checks.verify import verify_module  # noqa: PLC0415
     from generator.placement import placements  # noqa: PLC0415
-    from generator.verify.report import verify_module  # noqa: PLC0415
     from generator.verify.terraform_cli import (  # noqa: PLC0415
         find_provider_mirror,
         find_terraform,
@@ -69,10 +69,10 @@ def _with_terraform(systems: list[System], modules: Path) -> list[TargetReport]:
                          "without it, `scadafw verify` proves the modules in moto directly")
     aws = {(r.system, r.target): r
            for r in verify_with_terraform(systems, modules, find_provider_mirror())}
-    reports: list[TargetReport] = []
+    reports: list[Report] = []
     for system in systems:
         for placed in placements(system):
             reports.append(aws[(system.name, placed.folder)] if placed.target is Target.AWS
                            else verify_module(placed.view, placed.folder, placed.target,
-                                              modules)[0])
+                                              modules))
     return reports

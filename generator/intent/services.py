@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.model import Outstation, System
+from generator.model import ClientService, Outstation, System
 
 Ports = tuple[tuple[int, int], ...]  # inclusive ranges; ICMP: (type, type)
 
@@ -81,3 +81,22 @@ def service_label(protocol: str, ports: Ports) -> str:
         return "ICMPv6 echo request"
     return f"{protocol.upper()} " + ", ".join(str(lo) if lo == hi else f"{lo}-{hi}"
                                               for lo, hi in ports)
+
+
+def system_services(system: System) -> dict[str, Ports]:
+    """Every protocol and port the system uses, whichever module opens it: the scope every
+    server address is judged on, inbound and outbound (docs/design.md, "Scope")."""
+    found: dict[str, set[tuple[int, int]]] = {
+        "tcp": set(service_ports(system, SERVER_PORT)[1]),
+        "icmp": set(service_ports(system, ICMP)[1]),
+        "icmpv6": set(service_ports(system, ICMPV6)[1]),
+    }
+    for client in system.clients:
+        for service, key in ((ClientService.WEB, WEB), (ClientService.ADVISE, ADVISE)):
+            if service in client.services:
+                found["tcp"].update(service_ports(system, key)[1])
+    for station in system.outstations:
+        for key in (POLL, LISTEN):
+            protocol, ports = service_ports(system, key, station)
+            found.setdefault(protocol, set()).update(ports)
+    return {protocol: tuple(sorted(ports)) for protocol, ports in found.items() if ports}

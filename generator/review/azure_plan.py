@@ -19,9 +19,9 @@ from azure.mgmt.network.models import (
     SecurityRulePropertiesFormat,
 )
 
+from generator.judge.azure import DEFAULT_RULES, AzureState
 from generator.model import System
 from generator.review.plan import PlanResource, Resolver
-from generator.verify.azure_nsg import DEFAULT_RULES, AzureState
 
 NIC_NSG = "azurerm_network_interface_security_group_association"
 NIC_ASG = "azurerm_network_interface_application_security_group_association"

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.judge.azure import AzureState
 from generator.model import System
 from generator.policy import applicable_services, server_allows
 from generator.review.aws_plan import AWS_TYPES, AwsPlan
 from generator.review.azure_plan import AzurePlan
 from generator.review.plan import Resolver, changes, resources
 from generator.verify.aws_effective import AwsState, decide_traffic
-from generator.verify.azure_nsg import AzureState
 from generator.verify.azure_nsg import decide_traffic as azure_traffic
 from generator.verify.reachability import Decision, Endpoint, Traffic
 

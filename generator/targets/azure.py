@@ -46,7 +46,6 @@ class NsgRule:
     priority: int
     description: str
     peer: RoleGroup | None = None  # the other end of an allow rule
-    to_anywhere: bool = False  # an outbound deny to `*` (the DMZ standby, version 2)
 
     @property
     def name(self) -> str:
@@ -102,13 +101,11 @@ def nsg_rules(system: System) -> tuple[NsgRule, ...]:
             rules.append(NsgRule(group, "Inbound", "Deny", service,
                                  deny_priority(service, offset),
                                  f"Geo SCADA: deny {label} from anything not allowed above"))
-            # version 2: the DMZ standby opens nothing, to the system's servers or elsewhere
-            anywhere = system.version == 2 and group is RoleGroup.DMZ_PERMANENT_STANDBY
-            target = "anything" if anywhere else f"servers of {system.name}"
+            # towards anything: a server opens the server port and sends the poll only where a
+            # flow says so, whichever network the other end is in
             rules.append(NsgRule(group, "Outbound", "Deny", service,
                                  deny_priority(service, offset),
-                                 f"Geo SCADA: deny {label} to {target} not allowed above",
-                                 to_anywhere=anywhere))
+                                 f"Geo SCADA: deny {label} to anything not allowed above"))
     return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction, r.priority)))
 
 

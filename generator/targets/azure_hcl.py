@@ -76,15 +76,10 @@ class AzurePlacement:
             entries += [("source_address_prefix", anywhere),
                         ("destination_application_security_group_ids", own) if self.existing
                         else ("destination_address_prefix", anywhere)]
-        elif rule.to_anywhere:
-            entries += [("source_application_security_group_ids", own) if self.existing
-                        else ("source_address_prefix", anywhere),
-                        ("destination_address_prefix", anywhere)]
         else:
             entries += [("source_application_security_group_ids", own) if self.existing
                         else ("source_address_prefix", anywhere),
-                        ("destination_application_security_group_ids",
-                         self.asgs(*self.system.groups))]
+                        ("destination_address_prefix", anywhere)]
         return _aligned(entries)
 
     def peer_rule(self, rule: PeerNsgRule) -> HclText:

@@ -8,7 +8,8 @@ allows (1111-1332) and denies (4010, 4020):
 - 1901 / 1902: outbound ICMP to the role group's monitor hosts (IPv4 / IPv6)
 - 2000 + 10 * slot + service: clients (service: viewx 1, web 2, advise 3)
 - 3000 + 10 * slot + service: outstations (poll 1, listen 2)
-- 4030 / 4040: inbound deny, from anywhere, of every TCP / UDP port the peers' rules open
+- 4030 / 4040: inbound deny, from anywhere, of every TCP (but the server port) / UDP port the
+  system uses, in every module (web, advise, outstation poll and listen ports)
 A client's or outstation's slot (0-99) comes from its name alone (CRC-32 modulo 100); two
 names that land on one slot are told apart in name order, the later taking the next free slot.
 Priorities 100-999 stay free for the user's own rules.
@@ -23,6 +24,7 @@ from functools import lru_cache
 
 from generator.intent.flows import Flow, partner_name, peer_flows
 from generator.intent.matrix import CLIENT, MONITOR, PARTNER
+from generator.intent.services import system_services
 from generator.model import RoleGroup, System
 
 PARTNER_BASE = 1400
@@ -89,14 +91,13 @@ def _allow(flow: Flow, priority: int) -> PeerNsgRule:
 
 
 def _inbound_services(system: System) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
-    """Every (protocol, ports) the module opens inbound from outside the system, beyond the
-    server port and ICMP: what the peer denies cover."""
-    found: dict[str, set[tuple[int, int]]] = {}
-    for flow in peer_flows(system):
-        if flow.inbound and not flow.is_icmp:
-            found.setdefault(flow.protocol, set()).update(flow.ports)
-    found.get("tcp", set()).discard((system.port, system.port))
-    return tuple((p, tuple(sorted(found[p]))) for p in ("tcp", "udp") if found.get(p))
+    """Every TCP port besides the server port, and every UDP port, the system uses (web,
+    advise and outstation ports), whichever module opens them: what the inbound denies beneath
+    the allows cover, in every module, so that `AllowVNetInBound` admits none of them."""
+    used = system_services(system)
+    tcp = tuple(p for p in used.get("tcp", ()) if p != (system.port, system.port))
+    found = (("tcp", tcp), ("udp", tuple(used.get("udp", ()))))
+    return tuple((protocol, ports) for protocol, ports in found if ports)
 
 
 @lru_cache(maxsize=256)

@@ -65,6 +65,12 @@ class Landscape:
     default_group: str = ""
     # server -> the ENI ids of its links, once they exist (Terraform's, or `create_links`)
     interfaces: dict[str, list[str]] = field(default_factory=dict)
+    by_address: dict[str, str] = field(default_factory=dict)  # link address -> its ENI id
+
+    def link_interfaces(self, links: list[tuple[Any, Any]]) -> dict[Any, str]:
+        """Each link (server, address) of `links` -> the interface that holds its address."""
+        return {link: self.by_address[str(link.address)] for _, link in links
+                if str(link.address) in self.by_address}
 
     def inputs(self) -> dict[str, Any]:
         """The root configuration's inputs, as a terraform.tfvars.json holds them."""
@@ -154,3 +160,4 @@ def create_links(ec2: Any, landscape: Landscape, groups: dict[str, list[str]]) -
             ec2.attach_network_interface(NetworkInterfaceId=eni, InstanceId=landscape.instances[
                 server], DeviceIndex=link["device_index"])
             landscape.interfaces.setdefault(server, []).append(eni)
+            landscape.by_address[address] = eni

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from azure.mgmt.network.models import (
@@ -36,49 +34,13 @@ from azure.mgmt.network.models import (
     SecurityRulePropertiesFormat,
 )
 
+from generator.judge.azure import DEFAULT_RULES, AzureState, arm_text
 from generator.model import Server, System
 from generator.policy import Service
 from generator.verify.hcl_module import Module, as_list, interface_owner, referenced_name
 from generator.verify.reachability import Decision, Endpoint, Traffic
 
 FIRST_EPHEMERAL_PORT = 49152
-
-
-def _default_rule(name: str, priority: int, direction: str, access: str,
-                  source: str, destination: str) -> SecurityRule:
-    return SecurityRule(name=name, properties=SecurityRulePropertiesFormat(
-        priority=priority, direction=direction, access=access, protocol="*",
-        source_port_range="*", destination_port_range="*",
-        source_address_prefix=source, destination_address_prefix=destination))
-
-
-DEFAULT_RULES = (
-    _default_rule("AllowVNetInBound", 65000, "Inbound", "Allow", "VirtualNetwork",
-                  "VirtualNetwork"),
-    _default_rule("AllowAzureLoadBalancerInBound", 65001, "Inbound", "Allow",
-                  "AzureLoadBalancer", "*"),
-    _default_rule("DenyAllInBound", 65500, "Inbound", "Deny", "*", "*"),
-    _default_rule("AllowVnetOutBound", 65000, "Outbound", "Allow", "VirtualNetwork",
-                  "VirtualNetwork"),
-    _default_rule("AllowInternetOutBound", 65001, "Outbound", "Allow", "*", "Internet"),
-    _default_rule("DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*"),
-)
-
-
-@dataclass
-class AzureState:
-    nsgs: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
-    rule_address: dict[int, str] = field(default_factory=dict)  # id(SecurityRule) -> address
-    nic_nsgs: dict[str, list[str]] = field(default_factory=dict)  # server -> NSG names
-    subnet_nsgs: list[str] = field(default_factory=list)  # a module's: every server's subnet
-    server_subnet_nsgs: dict[str, list[str]] = field(default_factory=dict)  # live: per server
-    asgs_of: dict[str, set[str]] = field(default_factory=dict)  # server -> ASG ids
-    problems: list[str] = field(default_factory=list)
-
-
-def arm_text(value: object) -> str:
-    """A model field as its ARM text: the models turn known values into enums."""
-    return str(value.value) if isinstance(value, Enum) else str(value or "")
 
 
 def _rules(nsg: NetworkSecurityGroup) -> list[SecurityRule]:

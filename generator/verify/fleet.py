@@ -18,14 +18,13 @@ import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 from generator import cache
 from generator.cache import code_fingerprint
+from generator.checks.report import Report, from_dict, to_dict
 from generator.model import System
 from generator.placement import placements
-from generator.verify.reachability import Check, TargetReport
 
 PARALLEL_FROM = 2  # systems not in the cache; below this one process does it
 
@@ -44,27 +43,25 @@ def verdict_key(system: System, modules: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _load(folder: Path, key: str) -> list[TargetReport] | None:
+def _load(folder: Path, key: str) -> list[Report] | None:
     raw = cache.read(folder, key)
     try:
-        return [TargetReport(r["system"], r["target"], r["module"],
-                             [Check(**c) for c in r["checks"]], r["problems"], r["notes"])
-                for r in raw]
-    except (KeyError, TypeError):
+        return [from_dict(r) for r in raw]
+    except (KeyError, TypeError, ValueError):
         return None
 
 
-def _verify_chunk(systems: list[System], modules: Path) -> list[list[TargetReport]]:
-    from generator.verify.report import verify_each  # noqa: PLC0415
+def _verify_chunk(systems: list[System], modules: Path) -> list[list[Report]]:
+    from generator.checks.verify import verify_each  # noqa: PLC0415
 
     return verify_each(systems, modules)
 
 
 def _preload() -> None:
     """What every worker needs, loaded once before the fork."""
-    from generator.verify.aws_moto import clear_sandbox, moto_sandbox  # noqa: PLC0415
+    from generator.checks.verify import verify_each  # noqa: PLC0415, F401
+    from generator.sources.moto_module import clear_sandbox, moto_sandbox  # noqa: PLC0415
     from generator.verify.hcl_read import _parser  # noqa: PLC0415
-    from generator.verify.report import verify_each  # noqa: PLC0415, F401
 
     with moto_sandbox() as ec2:  # moto loads the rest of itself on the first calls
         ec2.describe_security_group_rules()
@@ -74,7 +71,7 @@ def _preload() -> None:
     gc.freeze()  # the collector then leaves these objects (and their shared pages) alone
 
 
-def _run(systems: list[System], modules: Path) -> list[list[TargetReport]]:
+def _run(systems: list[System], modules: Path) -> list[list[Report]]:
     """Each system's reports, on every core when there are enough systems."""
     workers = min(os.cpu_count() or 1, len(systems))
     if len(systems) < PARALLEL_FROM or workers < 2 or \
@@ -92,10 +89,10 @@ def _run(systems: list[System], modules: Path) -> list[list[TargetReport]]:
     return [reports for chunk in done for reports in chunk]
 
 
-def verify_fleet(systems: list[System], modules: Path) -> list[TargetReport]:
+def verify_fleet(systems: list[System], modules: Path) -> list[Report]:
     """Every module of every system (as `report.verify_systems`), from the cache or computed."""
     folder = cache.cache_folder("verdicts")
-    found: dict[int, list[TargetReport]] = {}
+    found: dict[int, list[Report]] = {}
     keys: dict[int, str | None] = {}
     for index, system in enumerate(systems):
         keys[index] = verdict_key(system, modules) if folder else None
@@ -109,6 +106,6 @@ def verify_fleet(systems: list[System], modules: Path) -> list[TargetReport]:
         found[index] = reports
         key = keys[index]
         if folder and key:
-            cache.write(folder, key, [asdict(r) for r in reports])
+            cache.write(folder, key, [to_dict(r) for r in reports])
     return [r for index in range(len(systems)) for r in found[index]]
 

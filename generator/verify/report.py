@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
-from functools import partial
-from pathlib import Path
-from typing import Any
 
 from generator.intent.flows import End, Flow
-from generator.model import Server, System, Target
-from generator.placement import placements
+from generator.model import Server
 from generator.policy import Service
 from generator.targets.aws import AwsRule
 from generator.targets.azure import NsgRule, allow_priority
-from generator.verify.aws_effective import decide_aws
-from generator.verify.aws_effective import decide_traffic as aws_traffic
-from generator.verify.aws_moto import build_in_moto, clear_sandbox, moto_sandbox
-from generator.verify.azure_nsg import build_nsgs, decide_azure
-from generator.verify.azure_nsg import decide_traffic as azure_traffic
-from generator.verify.hcl_module import read_module
-from generator.verify.peer_checks import Decide, peer_checks
-from generator.verify.reachability import TargetReport, compare
-from generator.verify.system_checks import whole_system
+from generator.verify.reachability import TargetReport
 
 
 def _flow(src: Server, dst: Server, service: str) -> Flow:
@@ -41,72 +28,6 @@ def expected_azure(src: Server, dst: Server, service: Service) -> str:
     rules = [NsgRule(src.group, "Outbound", "Allow", key, allow_priority(flow), "", dst.group),
              NsgRule(dst.group, "Inbound", "Allow", key, allow_priority(flow), "", src.group)]
     return " and ".join(f"azurerm_network_security_rule.{r.name}" for r in rules)
-
-
-def verify_module(view: System, folder_name: str, target: Target, modules: Path,
-                  ec2: Any | None = None) -> tuple[TargetReport, Decide]:
-    """Evaluate one module of a system (`view`: the system as that module sees it); returns the
-    report and the module's evaluator, for judging pairs across networks."""
-    folder = modules / view.name / folder_name
-    module = read_module(folder)
-    report = TargetReport(view.name, folder_name, str(folder))
-    decide: Decide
-    if target is Target.AWS:
-        aws = build_in_moto(view, module, ec2)
-        report.problems = aws.problems
-        report.checks = compare(view, folder_name, partial(decide_aws, aws, view.port),
-                                expected_aws)
-        decide = partial(aws_traffic, aws)
-        strict = True  # the builder gives servers the module's groups only
-    else:
-        azure = build_nsgs(module, view)
-        report.problems = azure.problems
-        report.checks = compare(view, folder_name, partial(decide_azure, azure, view.port),
-                                expected_azure)
-        decide = partial(azure_traffic, azure)
-        strict = False
-    if view.version == 2:
-        report.checks += peer_checks(view, folder_name, decide, strict_outbound=strict,
-                                     dmz_outbound_denied=True)
-    return report, decide
-
-
-def verify_target(system: System, target: Target, modules: Path,
-                  ec2: Any | None = None) -> TargetReport:
-    """Evaluate the module of one target (the layout without `networks`)."""
-    return verify_module(system, target.value, target, modules, ec2)[0]
-
-
-def verify_system(system: System, modules: Path, ec2: Any | None = None) -> list[TargetReport]:
-    """Every module of one system; with `networks`, also every server pair across them."""
-    reports, deciders = [], {}
-    for placed in placements(system):
-        report, decide = verify_module(placed.view, placed.folder, placed.target, modules, ec2)
-        reports.append(report)
-        deciders[placed.folder] = decide
-    if system.networks:
-        reports.append(whole_system(system, deciders, str(modules / system.name)))
-    return reports
-
-
-def verify_each(systems: list[System], modules: Path) -> list[list[TargetReport]]:
-    """Each system's reports, in one process, sharing one moto sandbox emptied between
-    systems (moto's describe_* calls slow down with everything the account holds)."""
-    with ExitStack() as stack:
-        ec2 = (stack.enter_context(moto_sandbox())
-               if any(Target.AWS in s.targets for s in systems) else None)
-        reports = []
-        for system in systems:
-            if ec2 is not None:
-                clear_sandbox()
-            reports.append(verify_system(system, modules, ec2))
-        return reports
-
-
-def verify_systems(systems: list[System], modules: Path) -> list[TargetReport]:
-    """Every module of every system, in one process: the plain path `verify`'s fleet path
-    (generator/verify/fleet.py) must equal."""
-    return [r for each in verify_each(systems, modules) for r in each]
 
 
 def as_json(reports: list[TargetReport]) -> str:

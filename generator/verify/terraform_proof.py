@@ -13,13 +13,19 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
+from generator.checks.judgement import Outbound, findings_of
+from generator.checks.report import NOTE, PROBLEM, Report
+from generator.checks.verify import judge as judge_sides
+from generator.checks.verify import own_addresses
+from generator.intent.links import expand
+from generator.judge.addresses import union
+from generator.judge.aws import aws_sides
 from generator.model import System, Target
 from generator.placement import placements
-from generator.verify.aws_effective import decide_aws, decide_traffic, read_effective
+from generator.sources.ec2 import read_state
 from generator.verify.aws_landscape import (
     REGION,
     Landscape,
@@ -28,9 +34,6 @@ from generator.verify.aws_landscape import (
     provision_servers,
 )
 from generator.verify.hcl_module import ModuleReadError
-from generator.verify.peer_checks import peer_checks
-from generator.verify.reachability import TargetReport, compare
-from generator.verify.report import expected_aws
 from generator.verify.terraform_cli import Terraform, moto_provider_override
 
 OVERRIDE_FILE = "scadafw_moto_override.tf"
@@ -216,6 +219,7 @@ def apply_root(terraform: Terraform, root: Path, endpoint: str, landscape: Lands
 def link_interfaces(landscape: Landscape, state: dict[str, Any]) -> None:
     """Each server's link interfaces, as Terraform made them: found by their addresses."""
     landscape.interfaces = {}
+    landscape.by_address = {}
     for resource in state_resources(state):
         values = resource.get("values") or {}
         if resource.get("type") != LINK_RESOURCE:
@@ -224,41 +228,46 @@ def link_interfaces(landscape: Landscape, state: dict[str, Any]) -> None:
             server = landscape.server_of(str(address))
             if server is not None:
                 landscape.interfaces.setdefault(server, []).append(str(values["id"]))
+                landscape.by_address[str(address)] = str(values["id"])
 
 
 def judge(system: System, applied: Applied, ec2: Any, module: str,
-          folder: str = Target.AWS.value) -> TargetReport:
-    """Every ordered server pair and service, read back from what Terraform built (`system`:
-    the system as the module sees it)."""
-    state = read_effective(ec2, system, applied.landscape.interfaces,
-                           state_labels(applied.state))
-    report = TargetReport(system.name, folder, module)
-    report.checks = compare(system, Target.AWS.value, partial(decide_aws, state, system.port),
-                            expected_aws)
-    if system.version == 2:  # launch groups allow all egress: only expected outbound counts
-        report.checks += peer_checks(system, Target.AWS.value, partial(decide_traffic, state),
-                                     strict_outbound=False, dmz_outbound_denied=False)
-    report.problems = state.problems + [f"re-plan after apply wants a change: {d}"
-                                        for d in applied.drift]
+          folder: str = Target.AWS.value) -> Report:
+    """Every server address judged by sets, read back from what Terraform built (`system`: the
+    system as the module sees it). The link interfaces carry the module's groups only, but
+    moto shows an instance's launch group on them too (its known gap): extra destinations
+    count among the system's servers, and the launch group's own egress is the site's."""
+    intent = expand(system)
+    state = read_state(ec2, applied.landscape.link_interfaces(intent.links),
+                       state_labels(applied.state), acls=True)
+    report = Report(system.name, folder, module)
+    report.classes = judge_sides(aws_sides(state, own_addresses(intent)), intent)
+    report.parties = intent.parties
+    servers = union(intent.own.values())
+    report.findings += findings_of(report.classes, intent.parties,
+                                   Outbound(lambda _: servers))
+    for problem in state.problems:
+        report.add(PROBLEM, problem)
+    for drift in applied.drift:
+        report.add(PROBLEM, f"re-plan after apply wants a change: {drift}")
     descriptions = [g for g in applied.moto_gaps if not g.startswith(f"{LINK_RESOURCE}.")]
     if descriptions:
-        report.notes.append(
-            f"re-plan after apply: {len(descriptions)} rule description(s) to set again, "
-            "moto's known gap (it drops descriptions of group-referencing rules), not the "
-            "module's")
+        report.add(NOTE, f"re-plan after apply: {len(descriptions)} rule description(s) to set "
+                         "again, moto's known gap (it drops descriptions of group-referencing "
+                         "rules), not the module's", note=True)
     if len(descriptions) < len(applied.moto_gaps):
-        report.notes.append(
-            f"re-plan after apply: {len(applied.moto_gaps) - len(descriptions)} link "
-            "interface(s) shown with their instance's launch group too, moto's known gap (it "
-            "merges an instance's groups into every interface attached to it), not the module's")
+        report.add(NOTE, f"re-plan after apply: {len(applied.moto_gaps) - len(descriptions)} "
+                         "link interface(s) shown with their instance's launch group too, "
+                         "moto's known gap (it merges an instance's groups into every interface "
+                         "attached to it), not the module's", note=True)
     return report
 
 
 def verify_with_terraform(systems: list[System], modules: Path,
-                          mirror: Path | None = None) -> list[TargetReport]:
+                          mirror: Path | None = None) -> list[Report]:
     """Every AWS module of every system, through Terraform into one moto server; each module
     gets a VPC of its own with its servers in it."""
-    reports: list[TargetReport] = []
+    reports: list[Report] = []
     with tempfile.TemporaryDirectory(prefix="scadafw-terraform-") as tmp, \
             moto_endpoint() as endpoint:
         work = Path(tmp)

@@ -1,8 +1,9 @@
 """AWS, emulated in moto without Terraform: the module's groups and rules are created through
-boto3 from the HCL, one instance per server is started with the groups the module's outputs
-give it, and the shared evaluator (`aws_effective`) reads everything back with describe_* before any
-pair is judged. A server the module gives no group gets the VPC's default group, as an ENI
-without groups does in AWS. `verify --terraform` builds through the real provider instead.
+boto3 from the HCL, one network interface per server address (link) is created with the groups
+the module's outputs give its server, and everything is read back with describe_* before the
+judge sees it (generator/sources/ec2.py). A server the module gives no group gets the VPC's
+default group, as an interface without groups does in AWS. `verify --terraform` builds through
+the real provider instead.
 
 moto replies to a call with several IpPermissions with the last one only, but stores them all:
 rules go in one call per group and direction, and are labelled by matching what is read back.
@@ -17,8 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from generator.model import System
-from generator.verify.aws_effective import AwsState, normalize_protocol, read_effective
+from generator.judge.aws import AwsState, normalize_protocol
+from generator.judge.sides import Link
+from generator.model import Server
+from generator.sources.ec2 import read_state
 from generator.verify.hcl_module import (
     Module,
     Resource,
@@ -75,11 +78,13 @@ def clear_sandbox() -> None:
     ec2_backends.reset()
 
 
-def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> AwsState:
-    """Build `module` for `system` in its own VPC of the sandbox `ec2` (a fresh one if None)."""
+def build_in_moto(links: list[tuple[Server, Link]], module: Module,
+                  ec2: Any | None = None) -> AwsState:
+    """Build `module` in its own VPC of the sandbox `ec2` (a fresh one if None), with one
+    interface per link of the servers `links` names."""
     if ec2 is None:
         with moto_sandbox() as sandbox:
-            return build_in_moto(system, module, sandbox)
+            return build_in_moto(links, module, sandbox)
     problems: list[str] = []
     labels: dict[str, str] = {}  # rule or group id -> the module resource that made it
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -87,8 +92,9 @@ def build_in_moto(system: System, module: Module, ec2: Any | None = None) -> Aws
     group_ids = _create_groups(ec2, vpc, module)
     labels.update({gid: f"aws_security_group.{name}" for name, gid in group_ids.items()})
     _authorize_all(ec2, module, group_ids, labels, problems)
-    interfaces = _start_instances(ec2, subnet, system, module, group_ids, problems)
-    state = read_effective(ec2, system, interfaces, labels)
+    interfaces = _link_interfaces(ec2, subnet, links, module, group_ids, problems)
+    state = read_state(ec2, interfaces, labels,
+                       addresses={eni: [link.address] for link, eni in interfaces.items()})
     state.problems[:0] = problems
     return state
 
@@ -222,34 +228,29 @@ def _permission(resource: Resource, ids: dict[str, str],
     return permission
 
 
-def _start_instances(ec2: Any, subnet: str, system: System, module: Module,
-                     ids: dict[str, str], problems: list[str]) -> dict[str, list[str]]:
-    """One instance per server with the groups the module's `security_group_ids_by_server`
-    output gives it (what the interface's owner lists), plus any group a hand-written
-    attachment resource adds; returns server name -> its network interface ids."""
+def _link_interfaces(ec2: Any, subnet: str, links: list[tuple[Server, Link]], module: Module,
+                     ids: dict[str, str], problems: list[str]) -> dict[Link, str]:
+    """One interface per link, with the groups the module's `security_group_ids_by_server`
+    output gives its server (what the interface's owner lists), plus any group a hand-written
+    attachment resource adds; returns link -> interface id. moto picks the interface's own
+    address; the judge takes the link's."""
     attached: dict[str, list[str]] = {}
     for owner_name, names in groups_by_server(module, "security_group_ids_by_server",
-                                          "aws_security_group").items():
+                                              "aws_security_group").items():
         attached.setdefault(owner_name, []).extend(ids[n] for n in names if n in ids)
-    interfaces: dict[str, list[str]] = {}
     for resource in module.of_type("aws_network_interface_sg_attachment"):
         owner = interface_owner(resource)
         group = referenced_name(resource.attrs.get("security_group_id"), "aws_security_group")
         if owner is None or group is None or group not in ids:
             problems.append(f"{resource.address}: cannot tell which server and group "
-                                  "it attaches")
+                            "it attaches")
             continue
         attached.setdefault(owner, []).append(ids[group])
-    for server in system.servers:
-        request: dict[str, Any] = {
-            "ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro",
-            "SubnetId": subnet,
-            "TagSpecifications": [{"ResourceType": "instance",
-                                   "Tags": [{"Key": "Name", "Value": server.name}]}],
-        }
+    interfaces: dict[Link, str] = {}
+    for server, link in links:
+        request: dict[str, Any] = {"SubnetId": subnet, "Description": str(link)}
         if server.name in attached:
-            request["SecurityGroupIds"] = sorted(set(attached[server.name]))
-        instance = ec2.run_instances(**request)["Instances"][0]
-        interfaces[server.name] = [n["NetworkInterfaceId"]
-                                   for n in instance.get("NetworkInterfaces", [])]
+            request["Groups"] = sorted(set(attached[server.name]))
+        eni = ec2.create_network_interface(**request)["NetworkInterface"]
+        interfaces[link] = eni["NetworkInterfaceId"]
     return interfaces

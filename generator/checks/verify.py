@@ -1,0 +1,124 @@
+"""`verify`: the emitted modules judged by sets against the topology.
+
+Each module is read back from its .tf files (python-hcl2, never the generator's objects), built
+as its cloud would hold it (AWS: in moto; Azure: NSG models with Azure's default rules), turned
+into gates, and every side of every server address judged for every protocol and port the
+system uses (generator/judge/sides.py).
+
+What counts, besides every inbound difference and every missing flow:
+- AWS: every extra outbound destination (in verify the module's groups are the interfaces'
+  only groups, so its egress rules are exactly what leaves);
+- Azure: an extra outbound destination on the server port or ICMP, which the module's NSG
+  denies to anything not allowed above it. Other egress passes Azure's default
+  `AllowInternetOutBound`, the site's to restrict.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from generator.checks.judgement import EVERY_EXTRA, Outbound, findings_of
+from generator.checks.report import NOTE, PROBLEM, UNDECIDED, Report
+from generator.intent.links import LinkIntent, expand, stand_ins
+from generator.intent.services import ICMP, ICMPV6, SERVER_PORT, service_ports
+from generator.judge.addresses import AddressSet, union
+from generator.judge.aws import aws_sides
+from generator.judge.azure import azure_sides
+from generator.judge.sides import Judged, Side, judge_side
+from generator.model import ONPREM, System, Target
+from generator.placement import cloud_of, placements
+from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
+from generator.verify.azure_nsg import build_nsgs
+from generator.verify.hcl_module import read_module
+
+
+def judge(sides: list[Side], intent: LinkIntent) -> list[Judged]:
+    return [j for side in sides
+            for j in judge_side(side, intent.scope, intent.of(side.link, side.inbound))]
+
+
+def own_addresses(intent: LinkIntent) -> list[tuple[Any, AddressSet]]:
+    return [(link, intent.own[server.name]) for server, link in intent.links]
+
+
+def named_addresses(intent: LinkIntent) -> AddressSet:
+    return union(p.addresses for p in intent.parties)
+
+
+def azure_outbound(view: System) -> Outbound:
+    """The server port and ICMP echo, which the module's NSGs deny to anything not allowed
+    above (docs/design.md)."""
+    server_port = service_ports(view, SERVER_PORT)[1]
+
+    def counted(judged: Judged) -> AddressSet:
+        q = judged.query
+        if q.protocol in (ICMP, ICMPV6) or (q.protocol == "tcp" and (q.ports,) == server_port):
+            return AddressSet.everything()
+        return AddressSet()
+
+    return Outbound(counted)
+
+
+def verify_module(view: System, folder_name: str, target: Target, modules: Path,
+                  ec2: Any | None = None) -> Report:
+    """Judge one module of a system (`view`: the system as that module sees it)."""
+    folder = modules / view.name / folder_name
+    module = read_module(folder)
+    report = Report(view.name, folder_name, str(folder))
+    standing = stand_ins(view)
+    intent = expand(view, standing)
+    undecided: list[str] = []
+    outbound: Outbound
+    if target is Target.AWS:
+        aws = build_in_moto(intent.links, module, ec2)
+        problems, sides = aws.problems, aws_sides(aws, own_addresses(intent))
+        outbound = EVERY_EXTRA
+    else:
+        azure = build_nsgs(module, view)
+        problems = azure.problems
+        sides, undecided = azure_sides(azure, own_addresses(intent), named_addresses(intent))
+        outbound = azure_outbound(view)
+    report.classes = judge(sides, intent)
+    report.parties = intent.parties
+    for problem in problems:
+        report.add(PROBLEM, problem)
+    for text in undecided:
+        report.add(UNDECIDED, text)
+    report.findings += findings_of(report.classes, intent.parties, outbound)
+    for name, address in sorted(standing.items()):
+        report.add(NOTE, f"{name} lists no address: judged at the stand-in {address}",
+                   note=True)
+    outside = sorted(p.name for p in view.partners if cloud_of(view, p.network) == ONPREM)
+    if outside:
+        report.add(NOTE, f"on premises, outside this proof: {', '.join(outside)}; their "
+                         "firewall must allow what `scadafw flows` lists for them", note=True)
+    return report
+
+
+def verify_system(system: System, modules: Path, ec2: Any | None = None) -> list[Report]:
+    """Every module of one system. Each judges both sides of its own servers, partners in
+    other networks included by their addresses, so together they cover every flow."""
+    return [verify_module(p.view, p.folder, p.target, modules, ec2) for p in placements(system)]
+
+
+def verify_each(systems: list[System], modules: Path) -> list[list[Report]]:
+    """Each system's reports, in one process, sharing one moto sandbox emptied between
+    systems (moto's describe_* calls slow down with everything the account holds)."""
+    with ExitStack() as stack:
+        ec2 = (stack.enter_context(moto_sandbox())
+               if any(Target.AWS in s.targets for s in systems) else None)
+        found = []
+        for system in systems:
+            if ec2 is not None:
+                clear_sandbox()
+            found.append(verify_system(system, modules, ec2))
+        return found
+
+
+def verify_systems(systems: list[System], modules: Path) -> list[Report]:
+    """Every module of every system, in one process: the plain path `verify`'s fleet path
+    (generator/verify/fleet.py) must equal."""
+    return [r for each in verify_each(systems, modules) for r in each]
+
