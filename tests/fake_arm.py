@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from generator.judge.azure import DEFAULT_RULES
 from generator.model import System
-from generator.verify.azure_nsg import DEFAULT_RULES, build_nsgs
+from generator.sources.azure_module import build_nsgs
 from generator.verify.hcl_module import read_module
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a0d1"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netaddr import IPSet
 
 from generator.sources.moto_module import _authorize_all, _create_groups
 from generator.topology import load_topology
@@ -31,13 +32,14 @@ def account(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return ec2
 
 
-def deploy(ec2: Any, topology: Path = DMZ) -> tuple[Landscape, dict[str, str]]:
+def deploy(ec2: Any, topology: Path = DMZ,
+           modules: Path = ROOT / "modules") -> tuple[Landscape, dict[str, str]]:
     """The module built into the account as Terraform would (verify's builder, with the
     tags the module sets), and the servers' link interfaces created with the groups the
     module's output gives each server, as the example root configurations do."""
     system = load_topology(topology)
     land = provision_servers(ec2, system)
-    module = read_module(ROOT / "modules" / system.name / "aws")
+    module = read_module(modules / system.name / "aws")
     ids = _create_groups(ec2, land.vpc_id, module)
     for name, gid in ids.items():
         ec2.create_tags(Resources=[gid], Tags=[{"Key": "scadafw:system", "Value": system.name},
@@ -55,14 +57,29 @@ def audit(vpc: str, *extra: str, topology: Path = DMZ) -> tuple[int, dict[str, A
     return result.code, report, result.err
 
 
-def wrong(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+def wrong(report: dict[str, Any]) -> set[tuple[str, str]]:
+    """(code, place) of every flow finding: forbidden and missing."""
     (found,) = report["results"]
-    return {(f["source"], f["destination"], f["service"]) for f in found["flows"] if not f["ok"]}
+    return {(f["code"], f["place"]) for f in found["findings"]
+            if f["code"] in ("forbidden", "missing") and not f["note"]}
+
+
+def finding(report: dict[str, Any], place: str) -> dict[str, Any]:
+    (found,) = report["results"]
+    (one,) = [f for f in found["findings"] if f["place"] == place and not f["note"]]
+    return dict(one)
 
 
 def problems(report: dict[str, Any]) -> list[str]:
+    """Drift, interfaces not found and other problems, as their messages."""
     (found,) = report["results"]
-    return list(found["problems"])
+    return [f["message"] for f in found["findings"]
+            if f["code"] in ("drift", "not-found", "problem")]
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    (found,) = report["results"]
+    return [f["message"] for f in found["findings"] if f["note"]]
 
 
 def test_an_undrifted_deployment_applied_by_terraform_is_clean(
@@ -86,13 +103,15 @@ def test_a_permissive_group_on_the_mains_interface_is_named(account: Any) -> Non
     account.modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[*groups, vendor])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
-    # the DMZ standby's group lets nothing out, so the flow stays refused; the opening on the
-    # Main's side is named all the same
-    assert wrong(report) == set()
-    assert ("scada-dmz -> scada-a TCP 5481 is forbidden but rule "
-            in " ".join(problems(report)))
-    assert any(f"group vendor ({vendor}) admits it into scada-a" in p for p in problems(report))
-    # and once the DMZ standby's side lets it out too, the flow is open, the group named
+    # the Main's own side admits the DMZ standby and the rest of its /16: that is the finding,
+    # whatever the DMZ standby's egress does today
+    assert wrong(report) == {("forbidden", "scada-a:10.10.1.10 inbound TCP 5481")}
+    opened = finding(report, "scada-a:10.10.1.10 inbound TCP 5481")
+    assert opened["peers"] == ["10.30.0.0/16"]
+    assert opened["message"].startswith("scada-dmz 10.30.1.10/32; anyone else: ")
+    assert f"group vendor ({vendor})" in opened["message"]
+    # once the DMZ standby's side lets it out too, its egress is a latent note (the Main's
+    # side is already the finding); --strict makes it one
     dmz = land.interfaces["scada-dmz"][0]
     dmz_groups = [g["GroupId"] for g in account.describe_network_interfaces(
         NetworkInterfaceIds=[dmz])["NetworkInterfaces"][0]["Groups"]]
@@ -103,10 +122,15 @@ def test_a_permissive_group_on_the_mains_interface_is_named(account: Any) -> Non
                                                Groups=[*dmz_groups, vendor])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
-    assert wrong(report) == {("scada-dmz", "scada-a", "TCP 5481")}
-    (found,) = report["results"]
-    (flow,) = [f for f in found["flows"] if not f["ok"]]
-    assert f"group vendor ({vendor})" in flow["because"]
+    # (the vendor group also admits the rest of 10.30.0.0/16 into the DMZ standby now)
+    assert wrong(report) == {("forbidden", "scada-a:10.10.1.10 inbound TCP 5481"),
+                             ("forbidden", "scada-dmz:10.30.1.10 inbound TCP 5481")}
+    # (a new group keeps AWS's default allow-all egress: scada-dr is reached too)
+    assert any(n.startswith("scada-dmz:10.30.1.10 reaches scada-a 10.10.1.10/32; scada-b "
+                            "10.10.2.10/32; scada-dr 10.20.1.10/32 on TCP 5481 through rule ")
+               and f"of group vendor ({vendor})" in n for n in notes(report))
+    code, report, _ = audit(land.vpc_id, "--strict")
+    assert ("forbidden", "scada-dmz:10.30.1.10 outbound TCP 5481") in wrong(report)
 
 
 def test_a_deleted_egress_rule_is_reported_as_drift(account: Any) -> None:
@@ -119,9 +143,10 @@ def test_a_deleted_egress_rule_is_reported_as_drift(account: Any) -> None:
                                          SecurityGroupRuleIds=[egress["SecurityGroupRuleId"]])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
-    # the link interfaces carry only the module's groups: the flow breaks, and the rule is named
-    assert wrong(report) == {("scada-a", "scada-dmz", "TCP 5481"),
-                             ("scada-b", "scada-dmz", "TCP 5481")}
+    # the link interfaces carry only the module's groups: the flow breaks, on both senders
+    assert wrong(report) == {("missing", "scada-a:10.10.1.10 outbound TCP 5481"),
+                             ("missing", "scada-b:10.10.2.10 outbound TCP 5481")}
+    assert finding(report, "scada-a:10.10.1.10 outbound TCP 5481")["peers"] == ["10.30.1.10/32"]
     assert problems(report) == [
         "generated but missing: redundant egress tcp 5481-5481 group:dmz_permanent_standby"]
 
@@ -139,7 +164,8 @@ def test_a_changed_port_loses_the_flows_and_is_reported(account: Any) -> None:
         "UserIdGroupPairs": [{"GroupId": ids["redundant"]}]}])
     code, report, _ = audit(land.vpc_id)
     assert code == 1
-    assert wrong(report) == {("scada-a", "scada-b", "TCP 5481"), ("scada-b", "scada-a", "TCP 5481")}
+    assert wrong(report) == {("missing", "scada-a:10.10.1.10 inbound TCP 5481"),
+                             ("missing", "scada-b:10.10.2.10 inbound TCP 5481")}
     found = problems(report)
     assert "generated but missing: redundant ingress tcp 5481-5481 group:redundant" in found
     assert any(p.startswith("not generated by scadafw: rule ") and "5482-5482" in p
@@ -155,7 +181,43 @@ def test_a_server_whose_address_matches_no_interface_is_not_found(account: Any,
     assert code == 1
     assert "scada-dr: no network interface has its address 10.20.1.99" in problems(report)
     (found,) = report["results"]
-    assert {f["source"] for f in found["flows"]} == {"scada-a", "scada-b", "scada-dmz"}
+    assert {j["link"].split(":")[0] for j in found["judged"]} == {"scada-a", "scada-b",
+                                                                  "scada-dmz"}
+
+
+def test_hand_added_rules_for_whole_ranges_are_caught_exactly(account: Any,
+                                                              tmp_path: Path) -> None:
+    """Rules for 172.16.0.0/12 on the server port and 192.168.0.0/16 on a UDP listen port fall
+    between any sampled addresses; by sets they are found whole."""
+    topology = tmp_path / "plant.yaml"
+    topology.write_text("""version: 2
+system: plant-udp
+targets: [aws]
+servers:
+  - {name: scada-a, role: main, addresses: [10.70.1.10]}
+  - {name: scada-b, role: standby, addresses: [10.70.2.10]}
+clients:
+  - {name: corporate, sources: [172.16.5.0/24], services: [viewx]}
+outstations:
+  - {name: rtus, addresses: [192.168.40.0/24], protocol: udp, ports: [20001], listen_ports: [20001]}
+""")
+    modules = tmp_path / "modules"
+    assert run_cli("generate", topology, "--out", modules).code == 0
+    land, ids = deploy(account, topology, modules)
+    account.authorize_security_group_ingress(GroupId=ids["redundant"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5481, "ToPort": 5481,
+         "IpRanges": [{"CidrIp": "172.16.0.0/12"}]},
+        {"IpProtocol": "udp", "FromPort": 20001, "ToPort": 20001,
+         "IpRanges": [{"CidrIp": "192.168.0.0/16"}]}])
+    code, report, _ = audit(land.vpc_id, topology=topology)
+    assert code == 1
+    for server, address in (("scada-a", "10.70.1.10"), ("scada-b", "10.70.2.10")):
+        tcp = finding(report, f"{server}:{address} inbound TCP 5481")
+        assert IPSet(tcp["peers"]) == IPSet(["172.16.0.0/12"]) - IPSet(["172.16.5.0/24"])
+        udp = finding(report, f"{server}:{address} inbound UDP 20001")
+        assert IPSet(udp["peers"]) == IPSet(["192.168.0.0/16"]) - IPSet(["192.168.40.0/24"])
+    assert any("not generated by scadafw" in p and "172.16.0.0/12" in p
+               for p in problems(report))
 
 
 def test_without_credentials_it_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch,

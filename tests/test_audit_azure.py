@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netaddr import IPSet
 
-from generator.audit import azure_live
+from generator.sources import azure_live
 from generator.topology import load_topology
 from tests.conftest import ROOT, run_cli
 from tests.fake_arm import GROUP, SUBSCRIPTION, Arm, deploy, nsg_body, rg_path, serve
@@ -56,8 +57,15 @@ def audit(topology: Path = DMZ, *extra: str) -> tuple[int, dict[str, Any], str]:
 
 
 def findings(report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    flows = [f for r in report["results"] for f in r["flows"] if not f["ok"]]
-    return flows, [p for r in report["results"] for p in r["problems"]]
+    """The flow findings (forbidden, missing), and the messages of everything else: drift,
+    servers not found, and notes."""
+    every = [f for r in report["results"] for f in r["findings"]]
+    flows = [f for f in every if f["code"] in ("forbidden", "missing") and not f["note"]]
+    return flows, [f["message"] for f in every if f not in flows]
+
+
+def places(flows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(f["code"], f["place"]) for f in flows}
 
 
 def deployed(arm: Arm, topology: Path = DMZ) -> None:
@@ -77,7 +85,7 @@ def test_undrifted_deployment_is_clean(arm: Arm, topology: Path) -> None:
     code, report, err = audit(topology)
     assert (code, err) == (0, "")
     assert report["ok"]
-    assert sum(r["checks"] for r in report["results"]) >= 24
+    assert sum(r["classes"] for r in report["results"]) >= 16
     # every NIC page was followed (the fake pages two NICs at a time)
     nic_list = f"{rg_path()}/providers/Microsoft.Network/networkInterfaces".lower()
     assert arm.requests.count(nic_list) >= 2
@@ -91,29 +99,40 @@ def test_forbidden_flow_named_with_the_rules_that_let_it_through(arm: Arm) -> No
     drop_rule(arm, NSG["redundant"], "deny-inbound-tcp")
     code, report, _ = audit()
     assert code == 1
-    flows, problems = findings(report)
-    wrong = {(f["source"], f["destination"], f["service"]) for f in flows}
-    assert ("scada-dmz", "scada-a", "TCP 5481") in wrong
-    assert all(f["expected"] == "deny" for f in flows)
-    because = next(f["because"] for f in flows if f["source"] == "scada-dmz")
-    assert f"NSG {NSG['dmz']} default rule AllowVnetOutBound" in because
-    assert f"NSG {NSG['redundant']} default rule AllowVNetInBound" in because
-    assert f"generated but missing: NSG {NSG['dmz']} rule deny-outbound-tcp" in problems
+    flows, others = findings(report)
+    assert places(flows) == {("forbidden", "scada-a:10.10.1.10 inbound TCP 5481"),
+                             ("forbidden", "scada-b:10.10.2.10 inbound TCP 5481")}
+    main = [f for f in flows if f["place"].startswith("scada-a:")]
+    (vnet,) = [f for f in main if "AllowVNetInBound" in f["message"]]
+    assert vnet["message"].startswith("scada-dmz 10.30.1.10/32; anyone else: ")
+    assert f"NSG {NSG['redundant']} default rule AllowVNetInBound" in vnet["message"]
+    assert "10.30.1.10" in IPSet(vnet["peers"])
+    (probe,) = [f for f in main if "AllowAzureLoadBalancerInBound" in f["message"]]
+    assert probe["peers"] == ["168.63.129.16/32"]  # and Azure's health probe source
+    # the DMZ standby's egress is open again: a latent note (the Main's side is the finding)
+    assert any(o.startswith("scada-dmz:10.30.1.10 reaches scada-a 10.10.1.10/32; scada-b "
+                            "10.10.2.10/32; scada-dr 10.20.1.10/32 on TCP 5481 through NSG "
+                            f"{NSG['dmz']} default rule AllowVnetOutBound") for o in others)
+    assert f"generated but missing: NSG {NSG['dmz']} rule deny-outbound-tcp" in others
 
 
-def test_missing_deny_is_drift_even_while_the_other_side_holds(arm: Arm) -> None:
+def test_a_missing_inbound_deny_opens_the_main_while_the_dmz_side_still_holds(arm: Arm) -> None:
+    """The Main's own side must refuse what the matrix forbids: the DMZ standby's outbound
+    deny does not make up for it, and the rest of the virtual network is open too."""
     deployed(arm)
     drop_rule(arm, NSG["redundant"], "deny-inbound-tcp")
     code, report, _ = audit()
-    flows, problems = findings(report)
+    flows, others = findings(report)
     assert code == 1
-    assert flows == []  # the DMZ standby's outbound deny still refuses
-    assert problems == [f"generated but missing: NSG {NSG['redundant']} rule deny-inbound-tcp"]
+    assert places(flows) == {("forbidden", "scada-a:10.10.1.10 inbound TCP 5481"),
+                             ("forbidden", "scada-b:10.10.2.10 inbound TCP 5481")}
+    assert [o for o in others if o.startswith("generated but")] == [
+        f"generated but missing: NSG {NSG['redundant']} rule deny-inbound-tcp"]
 
 
 def test_subnet_nsg_allowing_virtual_network_on_the_server_port(arm: Arm) -> None:
     """A subnet NSG with an allow for VirtualNetwork on 5481 above nothing: only scadafw's NIC
-    NSGs still refuse DMZ -> Main, and the audit names the subnet rule that would let it in."""
+    NSGs still refuse DMZ -> Main, and the audit names the subnet rule that lets it by."""
     deployed(arm)
     rule = {"name": "allow-vnet-5481", "properties": {
         "priority": 100, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
@@ -124,11 +143,13 @@ def test_subnet_nsg_allowing_virtual_network_on_the_server_port(arm: Arm) -> Non
     subnet["properties"]["networkSecurityGroup"] = {
         "id": f"{rg_path()}/providers/Microsoft.Network/networkSecurityGroups/ops-subnet-nsg"}
     code, report, _ = audit()
-    flows, problems = findings(report)
-    assert code == 1
+    flows, others = findings(report)
+    assert code == 0
     assert flows == []
-    assert ("scada-dmz -> scada-a TCP 5481 is forbidden but NSG ops-subnet-nsg rule "
-            "allow-vnet-5481 (Allow, 100) allows it; only another NSG refuses it") in problems
+    held = [o for o in others if "is stopped only by" in o
+            and o.startswith("scada-dmz 10.30.1.10/32; anyone else: ")]
+    assert held
+    assert all("NSG ops-subnet-nsg rule allow-vnet-5481 (Allow, 100)" in o for o in held)
 
 
 def test_swapped_nic_nsg(arm: Arm) -> None:
@@ -138,29 +159,48 @@ def test_swapped_nic_nsg(arm: Arm) -> None:
     arm.nic("scada-a")["properties"]["networkSecurityGroup"] = {
         "id": f"{rg_path()}/providers/Microsoft.Network/networkSecurityGroups/ops-rdp-nsg"}
     code, report, _ = audit()
-    _, problems = findings(report)
+    flows, others = findings(report)
     assert code == 1
-    assert ("scada-a: NIC scada-a-nic does not carry scadafw's redundant NSG (it has "
-            "ops-rdp-nsg)") in problems
+    assert ("scada-a:10.10.1.10: NIC scada-a-nic does not carry scadafw's redundant NSG (it "
+            "has ops-rdp-nsg)") in others
+    # and the Main is open to the whole virtual network through Azure's default rule
+    assert ("forbidden", "scada-a:10.10.1.10 inbound TCP 5481") in places(flows)
 
 
-def test_changed_port_and_server_not_found(arm: Arm) -> None:
+def test_changed_port(arm: Arm) -> None:
     deployed(arm)
     rules = arm.nsg(NSG["redundant"])["properties"]["securityRules"]
     rule = next(r for r in rules if r["name"] == "allow-inbound-from-redundant-tcp")
     rule["properties"]["destinationPortRange"] = "5482"
+    code, report, _ = audit()
+    flows, others = findings(report)
+    assert code == 1
+    assert places(flows) == {("missing", "scada-a:10.10.1.10 inbound TCP 5481"),
+                             ("missing", "scada-b:10.10.2.10 inbound TCP 5481")}
+    assert [f["peers"] for f in flows if f["place"].startswith("scada-a")] == [["10.10.2.10/32"]]
+    assert any(p.startswith(f"changed since generated: NSG {NSG['redundant']} rule "
+                            "allow-inbound-from-redundant-tcp (now 1111 Inbound Allow tcp port "
+                            "5482") for p in others)
+
+
+def test_a_server_not_found_and_the_interface_that_took_its_place(arm: Arm) -> None:
+    """The DR standby's NIC now holds another address: the server is not found, and the NIC,
+    still in the permanent standby's ASG, reaches the redundant servers from an address the
+    topology does not name: every rule naming that ASG admits it."""
+    deployed(arm)
     arm.nic("scada-dr")["properties"]["ipConfigurations"][0]["properties"][
         "privateIPAddress"] = "10.99.0.1"
     code, report, _ = audit()
-    flows, problems = findings(report)
+    flows, others = findings(report)
     assert code == 1
-    assert {(f["source"], f["destination"], f["service"]) for f in flows} == {
-        ("scada-a", "scada-b", "TCP 5481"), ("scada-b", "scada-a", "TCP 5481")}
-    assert any(p.startswith(f"changed since generated: NSG {NSG['redundant']} rule "
-                            "allow-inbound-from-redundant-tcp (now 1111 Inbound Allow tcp port "
-                            "5482") for p in problems)
     assert any(p.startswith("scada-dr: no network interface in resource group scada-rg has "
-                            "its address") for p in problems)
+                            "its address 10.20.1.10") for p in others)
+    opened = {(f["place"], tuple(f["peers"])) for f in flows if f["code"] == "forbidden"}
+    assert opened == {(f"{server} inbound {service}", ("10.99.0.1/32",))
+                      for server in ("scada-a:10.10.1.10", "scada-b:10.10.2.10")
+                      for service in ("TCP 5481", "ICMP echo request")}
+    lost = {(f["place"], tuple(f["peers"])) for f in flows if f["code"] == "missing"}
+    assert ("scada-a:10.10.1.10 outbound TCP 5481", ("10.20.1.10/32",)) in lost
 
 
 @pytest.mark.parametrize(("status", "code", "message"), [

@@ -13,7 +13,7 @@ from generator.judge.azure import azure_sides
 from generator.judge.rules import Query
 from generator.judge.sides import Link
 from generator.model import Role, Server
-from generator.verify.azure_nsg import build_nsgs
+from generator.sources.azure_module import build_nsgs
 from generator.verify.hcl_module import read_module
 from tests.judged import decide_pair
 

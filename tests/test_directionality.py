@@ -1,5 +1,5 @@
 """The emitted modules, evaluated in moto (AWS) and by the NSG evaluator (Azure), against the
-flow matrix of DOMAIN.md as transcribed in tests/domain.py (not generator/policy.py)."""
+flow matrix of DOMAIN.md as transcribed in tests/domain.py (not generator/intent)."""
 
 from __future__ import annotations
 

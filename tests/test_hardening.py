@@ -21,8 +21,8 @@ from generator.judge.azure import azure_sides
 from generator.judge.gates import run
 from generator.judge.rules import Query
 from generator.judge.sides import Link
+from generator.sources.azure_module import build_nsgs
 from generator.topology import load_topology
-from generator.verify.azure_nsg import build_nsgs
 from generator.verify.hcl_module import read_module
 from tests.conftest import EXAMPLES, ROOT, parse_hcl, resources, run_cli
 from tests.judged import decide_pair

@@ -57,6 +57,14 @@ class _Gathered:
     peers: AddressSet
     because: tuple[str, ...]
     ports: list[tuple[int, int]]
+    stopper: tuple[str, ...] = ()  # a held part: the rule of the layer that stops it
+
+
+def _flow(g: _Gathered, parties: Sequence[Party]) -> str:
+    j = g.judged
+    label = _label(j.query.protocol, g.ports)
+    who = describe(g.peers, parties)
+    return f"{who} -> {j.link} {label}" if j.inbound else f"{j.link} -> {who} {label}"
 
 
 def _message(g: _Gathered, parties: Sequence[Party]) -> tuple[str, str]:
@@ -67,6 +75,13 @@ def _message(g: _Gathered, parties: Sequence[Party]) -> tuple[str, str]:
     who = describe(g.peers, parties)
     why = " + ".join(x for x in g.because if x) or "nothing in the way"
     named = describe(j.intent, parties) if j.intent else "nobody"
+    if g.stopper:
+        allows, stopper = " + ".join(g.because), " + ".join(g.stopper)
+        text = (f"{who} passes {allows} towards {j.link} on {label}{sports} and is stopped "
+                f"only by {stopper}" if j.inbound else
+                f"{j.link} towards {who} on {label} passes {allows} and is stopped only by "
+                f"{stopper}")
+        return place, text
     if g.code == MISSING:
         text = (f"{who} cannot reach {j.link} on {label}{sports}: {why}" if j.inbound
                 else f"{j.link} cannot reach {who} on {label}: {why}")
@@ -84,18 +99,20 @@ def findings_of(classes: Iterable[Judged], parties: Sequence[Party],
     rules merged into one."""
     gathered: dict[tuple[object, ...], _Gathered] = {}
 
-    def add(code: str, note: bool, j: Judged, peers: AddressSet,
-            because: tuple[str, ...]) -> None:
+    def add(code: str, note: bool, j: Judged, peers: AddressSet, because: tuple[str, ...],
+            stopper: tuple[str, ...] = ()) -> None:
         if not peers:
             return
         key = (code, note, j.link, j.inbound, j.query.protocol, j.query.sports, peers,
-               because, j.intent)
+               because, stopper, j.intent)
         if key in gathered:
             gathered[key].ports.append(j.query.ports)
         else:
-            gathered[key] = _Gathered(code, note, j, peers, because, [j.query.ports])
+            gathered[key] = _Gathered(code, note, j, peers, because, [j.query.ports], stopper)
 
     for j in classes:
+        for peers, passed, stopper in j.held:
+            add(LATENT, True, j, peers, passed, stopper)
         for peers, because in j.missing:
             add(MISSING, False, j, peers, because)
         for peers, because in j.extra:
@@ -108,5 +125,6 @@ def findings_of(classes: Iterable[Judged], parties: Sequence[Party],
     found = []
     for g in gathered.values():
         place, text = _message(g, parties)
-        found.append(Finding(g.code, place, text, g.note))
+        found.append(Finding(g.code, place, text, g.note, g.peers.cidrs, _flow(g, parties),
+                             g.stopper or g.because))
     return found

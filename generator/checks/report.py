@@ -37,6 +37,9 @@ class Finding:
     place: str
     message: str
     note: bool = False  # worth saying; fails nothing
+    peers: tuple[str, ...] = ()  # the far ends it is about, as exact prefixes
+    flow: str = ""  # "who -> where service", for listings of flows
+    rules: tuple[str, ...] = ()  # the rules that let it through, or the one that stops it
 
     def __str__(self) -> str:
         return f"{self.place}: {self.message}" if self.place else self.message
@@ -93,7 +96,9 @@ def from_dict(data: dict[str, Any]) -> Report:
                for server, address, inbound, protocol, ports, sports, admitted, intent
                in data["classes"]]
     return Report(data["system"], data["target"], data["module"], classes,
-                  [Finding(**f) for f in data["findings"]],
+                  [Finding(**{**f, "peers": tuple(f.get("peers", ())),
+                               "rules": tuple(f.get("rules", ()))})
+                   for f in data["findings"]],
                   [Party(name, AddressSet.of(*cidrs)) for name, cidrs in data["parties"]])
 
 

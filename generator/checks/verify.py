@@ -29,8 +29,8 @@ from generator.judge.azure import azure_sides
 from generator.judge.sides import Judged, Side, judge_side
 from generator.model import ONPREM, System, Target
 from generator.placement import cloud_of, placements
+from generator.sources.azure_module import build_nsgs
 from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
-from generator.verify.azure_nsg import build_nsgs
 from generator.verify.hcl_module import read_module
 
 

@@ -41,6 +41,10 @@ def add_parser(sub: Any) -> None:
     azure.add_argument("--resource-group", help="the resource group of the servers' NICs")
     azure.add_argument("--arm-endpoint", help="Azure Resource Manager endpoint for sovereign "
                        "clouds (default: SCADAFW_ARM_ENDPOINT, else https://management.azure.com)")
+    p.add_argument("--strict", action="store_true",
+                   help="count every destination a server's egress allows beyond the flows as a "
+                   "finding (by default one towards a server that refuses it is a latent note, "
+                   "and other egress is the site's own)")
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
                    help="table for people, json for pipelines, markdown for a ticket "
                    "(default: table)")
@@ -48,7 +52,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.verify.report import emit  # noqa: PLC0415
+    from generator.checks.report import emit  # noqa: PLC0415
 
     if args.aws == args.azure:
         raise UsageError("say which cloud to audit: --aws or --azure (one per run)")
@@ -57,18 +61,20 @@ def run(args: argparse.Namespace) -> int:
                          "--resource-group")
     systems = load_systems([Path(p) for p in args.topologies])
     if args.aws:
-        from generator.audit.aws_live import audit_aws, ec2_client  # noqa: PLC0415
+        from generator.checks.audit import audit_aws  # noqa: PLC0415
+        from generator.sources.aws_live import ec2_client  # noqa: PLC0415
 
-        reports = audit_aws(systems, ec2_client(args.region, args.profile), args.vpc_id)
+        reports = audit_aws(systems, ec2_client(args.region, args.profile), args.vpc_id,
+                            args.strict)
     else:
-        from generator.audit.azure_live import (  # noqa: PLC0415
+        from generator.checks.audit import audit_azure  # noqa: PLC0415
+        from generator.sources.azure_live import (  # noqa: PLC0415
             AzureReader,
             arm_endpoint,
-            audit_azure,
             network_client,
         )
 
         client = network_client(args.subscription, arm_endpoint(args.arm_endpoint))
         reports = audit_azure(systems, AzureReader(client, args.subscription,
-                                                   args.resource_group))
+                                                   args.resource_group), args.strict)
     return emit(reports, args.format, "audit: findings in")

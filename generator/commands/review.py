@@ -26,6 +26,12 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("plan", metavar="PLAN.json", type=Path, help="terraform show -json output")
     add_topologies(p)
+    p.add_argument("--allow-undecided", action="store_true",
+                   help="report what the plan does not let scadafw follow as notes, not "
+                   "findings (by default they fail: the review fails closed)")
+    p.add_argument("--require-all", action="store_true",
+                   help="a server address that no interface in the plan holds is a finding "
+                   "(by default a note: a plan may manage part of a system)")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                    help="text for people, json for pipelines, markdown for a pull-request "
                    "comment (default: text)")
@@ -33,7 +39,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.review.findings import (  # noqa: PLC0415
+    from generator.checks.review import (  # noqa: PLC0415
         as_json,
         as_markdown,
         as_text,
@@ -43,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     systems = load_systems(args.topologies)
     plan = load_plan(args.plan)
-    reviews = [r for system in systems for r in review_plan(plan, system)]
+    reviews = [r for system in systems
+               for r in review_plan(plan, system, args.allow_undecided, args.require_all)]
     render = {"text": as_text, "json": as_json, "markdown": as_markdown}[args.format]
     sys.stdout.write(render(reviews))
     return 1 if any(r.findings for r in reviews) else 0

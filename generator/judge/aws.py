@@ -50,7 +50,7 @@ class AwsState:
     group_names: dict[str, str] = field(default_factory=dict)
     prefix_lists: dict[str, list[str]] = field(default_factory=dict)  # id -> CIDRs
     labels: dict[str, str] = field(default_factory=dict)  # rule or group id -> what made it
-    group_roles: dict[str, str] = field(default_factory=dict)  # scadafw's: role group
+    group_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # group -> tags
     # interfaces outside the topology that carry a group: what a reference to it admits too
     other_members: dict[str, AddressSet] = field(default_factory=dict)
     acls: dict[str, Any] = field(default_factory=dict)  # subnet -> its network ACL (aws_acl)
@@ -70,6 +70,11 @@ class AwsState:
         if made_by:
             return f"{made_by} in {self.group_label(gid)}"
         return f"rule {rid} of {self.group_label(gid)}"
+
+    def role_of(self, gid: str, system: str) -> str:
+        """The role group a group of scadafw's for `system` is for ("" for anyone else's)."""
+        tags = self.group_tags.get(gid, {})
+        return tags.get("scadafw:role-group", "") if tags.get("scadafw:system") == system else ""
 
     def members(self, gid: str) -> AddressSet:
         """Every address a reference to group `gid` admits."""

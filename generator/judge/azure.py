@@ -75,8 +75,17 @@ class AzureState:
     other_members: dict[str, AddressSet] = field(default_factory=dict)  # ASG -> other NICs
     problems: list[str] = field(default_factory=list)
 
-    def subnets_of(self, server: str) -> list[str]:
-        return self.server_subnet_nsgs.get(server, self.subnet_nsgs)
+    # Where the state is per interface (a live account), keys are links ("server:address");
+    # where it is per server (a module's associations), keys are server names.
+    def nic_nsgs_of(self, link: Link) -> list[str]:
+        return self.nic_nsgs.get(str(link), self.nic_nsgs.get(link.server, []))
+
+    def subnet_nsgs_of(self, link: Link) -> list[str]:
+        found = self.server_subnet_nsgs.get(str(link), self.server_subnet_nsgs.get(link.server))
+        return self.subnet_nsgs if found is None else found
+
+    def asgs_of_link(self, link: Link) -> set[str]:
+        return self.asgs_of.get(str(link), self.asgs_of.get(link.server, set()))
 
 
 def arm_text(value: object) -> str:
@@ -192,13 +201,13 @@ def azure_sides(state: AzureState, links: Iterable[tuple[Link, AddressSet]],
     listed = list(links)
     members: dict[str, AddressSet] = {}
     for link, _ in listed:
-        for asg in state.asgs_of.get(link.server, set()):
+        for asg in state.asgs_of_link(link):
             members[asg] = members.get(asg, AddressSet()) | AddressSet.of(link.address)
     ends = _Ends(state, members, named)
     sides = []
     for link, own in listed:
-        nic = [n for n in state.nic_nsgs.get(link.server, []) if n in state.nsgs]
-        subnet = [n for n in state.subnets_of(link.server) if n in state.nsgs]
+        nic = [n for n in state.nic_nsgs_of(link) if n in state.nsgs]
+        subnet = [n for n in state.subnet_nsgs_of(link) if n in state.nsgs]
         inbound = [_nsg_gate(state, ends, n, link, True) for n in subnet + nic]
         outbound = [_nsg_gate(state, ends, n, link, False) for n in nic + subnet]
         sides += [Side(link, True, inbound, own), Side(link, False, outbound, own)]

@@ -28,6 +28,7 @@ class Piece:
     peers: AddressSet
     allowed: bool
     because: tuple[str, ...]  # the rules that decided, layer by layer
+    passed: tuple[str, ...] = ()  # a stopped part: the rules of earlier layers that let it by
 
 
 class Gate(ABC):
@@ -193,6 +194,6 @@ def run(gates: Sequence[Gate], query: Query, peers: AddressSet) -> list[Piece]:
                 if part.allowed:
                     onward.append(Piece(part.peers, True, piece.because + part.because))
                 else:
-                    stopped.append(part)
+                    stopped.append(Piece(part.peers, False, part.because, piece.because))
         current = onward
     return current + stopped

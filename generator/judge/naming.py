@@ -15,19 +15,34 @@ class Party:
     addresses: AddressSet
 
 
+def _span(part: AddressSet) -> AddressSet:
+    """The fewest prefixes around `part` (one family): its hull, widened to whole prefixes."""
+    spans = part.v4 or part.v6
+    low, high = spans[0][0], spans[-1][1]
+    bits = 32 if part.v4 else 128
+    size = 1
+    while size < bits and (low >> size) != (high >> size):
+        size += 1
+    start, end = (low >> size) << size, ((high >> size) << size) + (1 << size) - 1
+    whole = AddressSet(((start, end),), ()) if part.v4 else AddressSet((), ((start, end),))
+    return whole if len(whole.cidrs) == 1 else part
+
+
+def told(part: AddressSet) -> str:
+    """One family's addresses, the shorter way: as prefixes, or as the prefix around them
+    but its holes ("10.10.0.0/16 but 10.10.1.10/32"; "every IPv4 address but ...")."""
+    around = _span(part)
+    holes = around - part
+    if holes and len(holes.cidrs) + 1 < len(part.cidrs):
+        if around == AddressSet.everything(4) or around == AddressSet.everything(6):
+            return f"every IPv{4 if part.v4 else 6} address but {holes}"
+        return f"{around} but {holes}"
+    return str(part)
+
+
 def _nobody(rest: AddressSet) -> list[str]:
-    """What no party holds: as its prefixes, or as a whole family but a few prefixes."""
-    out = []
-    for version in (4, 6):
-        part = rest.only(version)
-        if not part:
-            continue
-        hole = AddressSet.everything(version) - part
-        if len(hole.cidrs) < len(part.cidrs):
-            out.append(f"every IPv{version} address but {hole}")
-        else:
-            out.append(str(part))
-    return out
+    """What no party holds, family by family."""
+    return [told(rest.only(v)) for v in (4, 6) if rest.only(v)]
 
 
 def describe(peers: AddressSet, parties: Sequence[Party]) -> str:

@@ -69,6 +69,9 @@ class Judged:
     intent: AddressSet
     extra: tuple[tuple[AddressSet, tuple[str, ...]], ...]  # passes, not named: and why
     missing: tuple[tuple[AddressSet, tuple[str, ...]], ...]  # named, stopped: and by what
+    # not named, let by an explicit rule of one layer and stopped only by a later one: the
+    # side rests on that one layer (the rules that let it by, and the rule that stops it)
+    held: tuple[tuple[AddressSet, tuple[str, ...], tuple[str, ...]], ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -82,15 +85,16 @@ def _fits(protocol: str, version: int) -> bool:
     return {"icmp": version == 4, "icmpv6": version == 6}.get(protocol, True)
 
 
-def queries(side: Side, scope: Scope, wants: Sequence[Want]) -> Iterator[Query]:
-    """Every packet class in scope on this side, cut so that each rule and each want covers a
-    class whole or not at all."""
+def queries(side: Side, scope: Scope, wants: Sequence[Want],
+            cut_by: Sequence[Gate] = ()) -> Iterator[Query]:
+    """Every packet class in scope on this side, cut so that each rule (of the side's gates and
+    of `cut_by`) and each want covers a class whole or not at all."""
     for protocol, domain in sorted(scope.items()):
         if not domain or not _fits(protocol, side.link.address.version):
             continue
         dcuts: set[int] = set()
         scuts: set[int] = set()
-        for gate in side.gates:
+        for gate in [*side.gates, *cut_by]:
             for rule, reply in gate.rules():
                 d, s = rule.cuts(protocol)
                 dcuts |= s if reply else d
@@ -104,11 +108,20 @@ def queries(side: Side, scope: Scope, wants: Sequence[Want]) -> Iterator[Query]:
                 yield Query(protocol, dports, sports)
 
 
-def judge_side(side: Side, scope: Scope, wants: Sequence[Want]) -> list[Judged]:
+def _explicit(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """The rules among `labels` someone wrote: not a cloud's default rule, not a layer that
+    lets everything by for want of a rule."""
+    return tuple(x for x in labels if x and "default rule" not in x)
+
+
+def judge_side(side: Side, scope: Scope, wants: Sequence[Want],
+               cut_by: Sequence[Gate] = ()) -> list[Judged]:
+    """Every packet class in scope on this side, judged against `wants`. `cut_by`: gates whose
+    rules also cut the classes (to compare two states of one side class by class)."""
     version = side.link.address.version
     universe = AddressSet.everything(version) - side.own
     found = []
-    for query in queries(side, scope, wants):
+    for query in queries(side, scope, wants, cut_by):
         intent = union(w.peers for w in wants if w.protocol == query.protocol
                        and iv.covers(w.ports, query.ports)) & universe
         parts = run(side.gates, query, universe)
@@ -120,5 +133,9 @@ def judge_side(side: Side, scope: Scope, wants: Sequence[Want]) -> list[Judged]:
         judged_sports = query.is_icmp or bool(iv.both((query.sports,), EPHEMERAL))
         missing = tuple((p.peers & intent, p.because) for p in parts
                         if judged_sports and not p.allowed and p.peers & intent)
-        found.append(Judged(side.link, side.inbound, query, admitted, intent, extra, missing))
+        held = tuple((p.peers - intent, explicit, p.because) for p in parts
+                     if not p.allowed and (explicit := _explicit(p.passed))
+                     and p.peers - intent)
+        found.append(Judged(side.link, side.inbound, query, admitted, intent, extra, missing,
+                            held))
     return found

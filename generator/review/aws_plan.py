@@ -1,25 +1,28 @@
-"""AWS security groups as a plan leaves them, in the shape the shared evaluator reads
-(`aws_effective.AwsState`, rules as EC2's DescribeSecurityGroupRules returns them).
+"""AWS security groups as a plan leaves them, in the judge's AWS shape
+(generator/judge/aws.py: rules as EC2's DescribeSecurityGroupRules returns them).
 
 Rules come from `aws_vpc_security_group_{ingress,egress}_rule`, the legacy
-`aws_security_group_rule` and inline `ingress`/`egress` blocks. A server's interfaces are the
-`aws_network_interface` and `aws_instance` resources of the plan whose private addresses are
-the server's; their groups are what the owning resource lists (`security_groups`,
-`vpc_security_group_ids`) plus any `aws_network_interface_sg_attachment`. A list known only
-after apply is followed through its references: a scadafw module's `security_group_ids_by_server`
-gives the server's role group (its group tagged so in that module), any other group reference
-counts for every interface that lists it. Groups outside the plan are not in it: the review
-says so.
+`aws_security_group_rule` and inline `ingress`/`egress` blocks. Every `aws_network_interface`
+and `aws_instance` of the plan is an interface; a server address's interface is the one that
+holds the address. Its groups are what the owning resource lists (`security_groups`,
+`vpc_security_group_ids`) plus any `aws_network_interface_sg_attachment` to it (by the
+interface's id, or an instance's primary interface id). A list known only after apply is
+followed through its references: a scadafw module's `security_group_ids_by_server` gives the
+server's role group (its group tagged so in that module), a group resource its id; anything
+else leaves the interface's groups undecided. Groups outside the plan are not in it: the
+review says so.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
+from generator.judge.aws import AwsState, Interface, normalize_protocol
+from generator.judge.sides import Link
 from generator.model import System
 from generator.review.plan import PlanResource, Resolver
-from generator.verify.aws_effective import AwsState, normalize_protocol
 
 AWS_TYPES = ("aws_security_group", "aws_vpc_security_group_ingress_rule",
              "aws_vpc_security_group_egress_rule", "aws_security_group_rule",
@@ -143,33 +146,9 @@ class AwsPlan:
 
     def _addresses(self, r: PlanResource) -> list[str]:
         found = [str(a) for a in r.values.get("private_ips") or []]
-        if r.values.get("private_ip"):
+        if r.values.get("private_ip") and str(r.values["private_ip"]) not in found:
             found.append(str(r.values["private_ip"]))
-        return found
-
-    def server_interfaces(self, system: System) -> dict[str, list[str]]:
-        """Each server's interfaces: the owning resources that hold its addresses, and the
-        interfaces attachments named after the server give one of the system's groups (the
-        modules of scadafw before 0.2 attached their groups so)."""
-        by_address = {str(a): s.name for s in system.servers for a in s.addresses}
-        idents = {s.ident: s.name for s in system.servers}
-        found: dict[str, list[str]] = {}
-
-        def add(server: str, eni: str) -> None:
-            if eni not in found.setdefault(server, []):
-                found[server].append(eni)
-
-        for r in self.resources:
-            if r.type in OWNERS:
-                for address in self._addresses(r):
-                    if address in by_address:
-                        add(by_address[address], r.id())
-            elif r.type == "aws_network_interface_sg_attachment" and r.name in idents:
-                gid = self.resolve.value(r, "security_group_id")
-                eni = self.resolve.value(r, "network_interface_id")
-                if (eni is not None and self.tags.get(str(gid), {}).get("scadafw:system")
-                        == system.name):
-                    add(idents[r.name], str(eni))
+        found += [str(a) for a in r.values.get("ipv6_addresses") or []]
         return found
 
     def _module_group(self, module: str, system: System, role_group: str) -> str | None:
@@ -182,42 +161,71 @@ class AwsPlan:
                 return gid
         return None
 
-    def _listed(self, r: PlanResource, system: System, server: str | None) -> list[str]:
-        """The groups an owning resource lists, known or followed through its references."""
+    def _listed(self, r: PlanResource, system: System,
+                server: str | None) -> tuple[list[str], str]:
+        """The groups an owning resource lists, known or followed through its references;
+        and, where a reference cannot be followed, what (the groups are then undecided)."""
         attr = OWNERS[r.type]
         known = r.values.get(attr)
         if attr not in r.unknown and isinstance(known, list):
-            return [str(g) for g in known if g]
+            return [str(g) for g in known if g], ""
         config = self.resolve.config(r)
-        references = [str(x) for x in ((config.get("expressions") or {}).get(attr) or {}).get(
-            "references") or []]
+        expression = (config.get("expressions") or {}).get(attr) or {}
+        listed = [str(x) for x in expression.get("references") or []]
+        # Terraform lists each traversal and its prefixes ("module.x.out", "module.x")
+        references = [x for x in listed
+                      if not any(y != x and y.startswith((f"{x}.", f"{x}[")) for y in listed)]
         groups: list[str] = []
         role = next((s.group.value for s in system.servers if s.name == server), None)
+        unfollowed = []
         for ref in references:
             match = _BY_SERVER.match(ref)
+            gid = None
             if match and role is not None:
                 prefix = f"{r.module}." if r.module else ""
                 gid = self._module_group(f"{prefix}module.{match.group('call')}", system, role)
-                if gid is not None and gid not in groups:
-                    groups.append(gid)
-            elif ref.startswith("aws_security_group.") and ref.count(".") == 1:
-                gid = self.resolve.value_of_reference(r.module, f"{ref}.id")
-                if gid is not None and gid not in groups:
-                    groups.append(gid)
-        return groups
+            elif match or ref.startswith(("each.", "count.")):
+                continue  # the map itself, or the instance's key: covered by the line above
+            elif ref.startswith("aws_security_group.") and ref.count(".") <= 2:
+                gid = self.resolve.value_of_reference(r.module, f"{ref.split('.id')[0]}.id")
+            if gid is None:
+                unfollowed.append(ref)
+            elif gid not in groups:
+                groups.append(gid)
+        if not references and attr in r.unknown:
+            unfollowed.append("(no reference)")
+        if unfollowed:
+            return groups, (f"{r.address}: {attr} is known only after apply and its "
+                            f"references ({', '.join(unfollowed)}) cannot be followed in the "
+                            "plan, so the groups of its interface are undecided")
+        return groups, ""
 
-    def state(self, system: System, interfaces: dict[str, list[str]]) -> AwsState:
-        owner_of = {eni: server for server, enis in interfaces.items() for eni in enis}
+    def state(self, system: System, links: list[Link]) -> tuple[AwsState, list[str]]:
+        """Every interface in the plan, with the groups its owner lists and any attachment to
+        it (by its own id or, for an instance, by its primary interface's), and each server
+        address's interface; and what could not be decided. An interface whose groups are
+        undecided is not judged (fail closed: never a missing flow it cannot know)."""
+        state = AwsState(labels=dict(self.labels), group_names=dict(self.names),
+                         group_tags={g: dict(t) for g, t in self.tags.items()},
+                         rules_of={g: list(rules) for g, rules in self.rules.items()})
+        server_of = {str(k.address): k.server for k in links}
+        undecided: list[str] = []
         for r in self.resources:
-            if r.type in OWNERS and r.id() in owner_of:
-                self.attached.setdefault(r.id(), set()).update(
-                    self._listed(r, system, owner_of[r.id()]))
-        state = AwsState(labels=dict(self.labels), group_names=dict(self.names))
-        for server in system.servers:
-            ids = interfaces.get(server.name, [])
-            state.interfaces_of[server.name] = ids
-            state.groups_of[server.name] = sorted({g for eni in ids
-                                                   for g in self.attached.get(eni, set())})
-            state.addresses_of[server.name] = list(server.addresses)
-        state.rules_of = {gid: list(rules) for gid, rules in self.rules.items()}
-        return state
+            if r.type not in OWNERS:
+                continue
+            addresses = self._addresses(r)
+            servers = {server_of[a] for a in addresses if a in server_of}
+            groups, unfollowed = self._listed(r, system, next(iter(sorted(servers)), None))
+            for key in (r.id(), str(r.values.get("primary_network_interface_id") or "")):
+                groups += [g for g in sorted(self.attached.get(key, set())) if g not in groups]
+            if unfollowed:
+                if servers:
+                    undecided.append(unfollowed)
+                continue
+            state.interfaces[r.id()] = Interface(
+                groups, [ipaddress.ip_address(a) for a in addresses],
+                str(r.values.get("subnet_id") or ""), r.address)
+            for link in links:
+                if str(link.address) in addresses:
+                    state.link_interface[link] = r.id()
+        return state, undecided

@@ -73,9 +73,8 @@ def _read_groups(ec2: Any, group_ids: list[str], state: AwsState) -> None:
     for group in pages(ec2.describe_security_groups, "SecurityGroups", GroupIds=group_ids):
         state.group_names[group["GroupId"]] = group.get("GroupName", "")
         state.rules_of.setdefault(group["GroupId"], [])
-        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-        if tags.get("scadafw:role-group"):
-            state.group_roles[group["GroupId"]] = tags["scadafw:role-group"]
+        state.group_tags[group["GroupId"]] = {t["Key"]: t["Value"]
+                                              for t in group.get("Tags", [])}
     # one call per group: moto answers the `group-id` filter with one value at a time reliably
     for gid in group_ids:
         rules = list(pages(ec2.describe_security_group_rules, "SecurityGroupRules",

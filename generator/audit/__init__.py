@@ -1,1 +1,0 @@
-"""`scadafw audit`: what is deployed now, read-only."""
