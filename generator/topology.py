@@ -24,6 +24,7 @@ from generator.model import (
     System,
     Target,
 )
+from generator.topology_overlaps import overlaps
 from generator.yaml_source import Spanned, load_spanned, type_name
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
@@ -135,7 +136,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         options.renames(check, top, servers)
     if check.problems or system_name is None or servers is None:
         raise TopologyError(check.problems)
-    return System(
+    system = System(
         renamed_from="" if renamed_from == system_name else renamed_from,
         azure=azure,
         name=system_name,
@@ -146,6 +147,10 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         version=version,
         **extra,
     )
+    overlaps(check, top, system)  # found on the flows: only once every key is sound
+    if check.problems:
+        raise TopologyError(check.problems)
+    return system
 
 
 def _port(check: _Checker, value: Spanned | None) -> int:

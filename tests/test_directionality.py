@@ -190,13 +190,42 @@ def test_aws_rules_are_the_minimum_for_the_flows(example: Path) -> None:
 
 def test_generate_refuses_a_topology_over_a_quota(monkeypatch: pytest.MonkeyPatch,
                                                   tmp_path: Path) -> None:
-    from generator import quotas  # noqa: PLC0415
+    from generator.targets import aws  # noqa: PLC0415
 
-    monkeypatch.setattr(quotas, "AWS_RULES_PER_GROUP_AND_DIRECTION", 3)
+    monkeypatch.setattr(aws, "RULES_PER_GROUP_AND_DIRECTION", 3)
     monkeypatch.setenv("SCADAFW_CACHE", "off")  # a cached render would skip the quota check
     example = ROOT / "examples" / "dmz.yaml"
     result = run_cli("generate", example, "--out", tmp_path / "out")
     assert result.code == 2
-    assert ("aws: security group plant-north-redundant ingress rules (IPv4 and IPv6 each): "
-            "4 rules exceed the quota of 3") in result.err
+    assert ("aws module aws: security group plant-north-redundant ingress rules (IPv4 and IPv6 "
+            "each): 4 exceed the quota of 3") in result.err
     assert not (tmp_path / "out").exists()
+
+
+def test_quotas_count_what_each_placed_module_writes() -> None:
+    """Partners in another VPC are named by address in each VPC's module: their rules count
+    there (two-vpc: 2 egress rules in the control VPC, 4 ingress rules in the DMZ VPC)."""
+    from generator.quotas import usage  # noqa: PLC0415
+
+    found = {(u.module, u.scope): u.used for u in usage(load_topology(
+        ROOT / "examples" / "two-vpc.yaml"))}
+    # refs to the redundant group itself (tcp, icmp) + the DMZ standby's address (tcp, icmp)
+    assert found[("control-vpc", "security group harbour-redundant egress rules (IPv4)")] == 4
+    # scada-a and scada-b by address (tcp, icmp each) + corporate web users
+    assert found[("dmz-vpc", "security group harbour-dmz-permanent-standby ingress rules "
+                             "(IPv4)")] == 5
+
+
+def test_an_nsg_with_more_than_4000_prefixes_is_refused(tmp_path: Path) -> None:
+    lines = ["version: 2", "system: plant-x", "targets: [azure]", "servers:",
+             "  - {name: scada-a, role: main, addresses: [10.10.1.10]}", "clients:"]
+    lines += [f"  - {{name: c{i}, services: [viewx], sources: ["
+              + ", ".join(f"10.{100 + i}.{j // 250}.{j % 250 + 1}" for j in range(450)) + "]}"
+              for i in range(10)]
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    result = run_cli("generate", path, "--out", tmp_path / "out")
+    assert result.code == 2
+    assert ("azure module azure: NSG plant-x-redundant-nsg address prefixes: 4500 exceed the "
+            "quota of 4000") in result.err
+    assert run_cli("flows", path, "--format", "json").code == 2  # no headroom reported

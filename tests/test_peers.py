@@ -238,13 +238,22 @@ def topologies_v2(draw: st.DrawFn) -> dict[str, Any]:
     groups = sorted({{"main": "redundant", "standby": "redundant"}.get(s["role"], s["role"])
                      for s in doc["servers"]})
 
-    def networks(n: int) -> list[str]:
-        picks = [draw(PRIVATE).format(a=draw(st.integers(0, 250)), b=draw(st.integers(0, 250)))
+    def networks(n: int, slot: int) -> list[str]:
+        # each entry in a slot of its own (two entries naming one network for one service are
+        # refused as a duplicate rule), all in 10.20-10.199, apart from the servers (10.0-10.8,
+        # 10.200-10.208); overlaps with servers have a property of their own
+        # (test_a_party_holding_a_server_is_refused_as_the_matrix_says)
+        low = 20 + 35 * slot
+        picks = [draw(PRIVATE).format(a=draw(st.integers(low, low + 34)),
+                                      b=draw(st.integers(50 * slot, 50 * slot + 49)))
                  for _ in range(n)]
         return sorted(set(picks))
 
+    for server in doc["servers"]:  # clients and outstations are c0, o1...: name servers apart
+        if server["name"][0] in "co" and server["name"][1:].isdigit():
+            server["name"] += "-s"
     doc["clients"] = [{
-        "name": f"c{i}", "sources": networks(draw(st.integers(1, 3))),
+        "name": f"c{i}", "sources": networks(draw(st.integers(1, 3)), i),
         "services": draw(st.lists(st.sampled_from(["viewx", "web", "advise"]), min_size=1,
                                   max_size=3, unique=True)),
         "connects_to": draw(st.lists(st.sampled_from(groups), min_size=1, unique=True)),
@@ -252,7 +261,7 @@ def topologies_v2(draw: st.DrawFn) -> dict[str, Any]:
     free = [p for p in (443, 80, 20000, 502, 2404) if p != port]
     doc["web_ports"] = [free[0]]
     doc["outstations"] = [{
-        "name": f"o{i}", "addresses": networks(1),
+        "name": f"o{i}", "addresses": networks(1, 3 + i),
         "protocol": draw(st.sampled_from(["tcp", "udp"])), "ports": [free[2]],
         **({"listen_ports": [free[3]]} if draw(st.booleans()) else {}),
     } for i in range(draw(st.integers(0, 2)))]
@@ -394,3 +403,42 @@ def test_more_than_100_clients_are_refused(tmp_path: Path) -> None:
     assert result.code == 2
     assert f"{path}:106:5: at most 100 clients per system" in result.err
     assert not (tmp_path / "out").exists()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(roles=st.lists(st.sampled_from(["standby", "permanent_standby", "dmz_permanent_standby"]),
+                      min_size=1, max_size=2),
+       inside=st.integers(0, 3), services=st.lists(st.sampled_from(["viewx", "web", "advise"]),
+                                                  min_size=1, max_size=3, unique=True),
+       reach=st.lists(st.sampled_from(["redundant", "permanent_standby", "dmz_permanent_standby"]),
+                      min_size=1, max_size=3, unique=True))
+def test_a_party_holding_a_server_is_refused_as_the_matrix_says(
+        roles: list[str], inside: int, services: list[str], reach: list[str],
+        tmp_path: Path) -> None:
+    """A client network holding one server: refused exactly when the client's flows give that
+    server a flow the matrix (tests/domain.py) does not, towards another server."""
+    from tests.domain import GROUP_OF, domain_allows  # noqa: PLC0415
+
+    servers = [{"name": "s0", "role": "main", "addresses": ["10.9.0.10"]}]
+    servers += [{"name": f"s{i + 1}", "role": r, "addresses": [f"10.9.{i + 1}.10"]}
+                for i, r in enumerate(roles)]
+    held = servers[min(inside, len(servers) - 1)]
+    doc = {"version": 2, "system": "plant-x", "targets": ["aws"], "servers": servers,
+           "clients": [{"name": "desk", "sources": [f"{held['addresses'][0]}"],
+                        "services": services, "connects_to": reach}]}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = run_cli("generate", path, "--out", tmp_path / "out")
+    others = [s for s in servers if s is not held and GROUP_OF[s["role"]] in reach]
+    # the client's flows, as the held server's: ViewX is the server port, which the matrix may
+    # give it anyway; web (to the others) and advise (from them) are no server flow at all
+    harmful = any(
+        ("viewx" in services and not domain_allows(held["role"], t["role"]))
+        or "web" in services or "advise" in services
+        for t in others)
+    assert (result.code == 2) == harmful, result.err
+    if harmful:
+        assert f"{path}:" in result.err
+        assert "client desk:" in result.err
+        assert f"holds server {held['name']}" in result.err

@@ -51,6 +51,7 @@ def test_flows_json_reports_quota_headroom() -> None:
     redundant_in = quotas["security group plant-north-redundant ingress rules (IPv4 and IPv6 each)"]
     assert (redundant_in["used"], redundant_in["limit"], redundant_in["headroom"]) == (4, 60, 56)
     assert quotas["NSG plant-north-dmz-permanent-standby-nsg rules"]["used"] == 6
+    assert redundant_in["module"] == "aws"
     assert report["azure_priorities"]["plant-north-redundant-nsg"][0] == 1111
 
 

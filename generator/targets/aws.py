@@ -9,6 +9,7 @@ from generator.intent.flows import Flow, group_flows
 from generator.intent.services import SERVER_SERVICES_ORDER
 from generator.model import RoleGroup, System
 from generator.targets.aws_peers import aws_peer_rules
+from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
 # The lowest hashicorp/aws release with every resource and attribute the modules use:
@@ -86,3 +87,26 @@ def render_aws(system: System) -> ModuleFiles:
         "flows": group_flows(system),
         "provider_min": AWS_PROVIDER_MIN,
     })
+
+
+# AWS VPC quotas (docs/design.md): rules per security group and direction, counted apart for
+# IPv4 and IPv6; a reference to a group counts against both.
+RULES_PER_GROUP_AND_DIRECTION = 60
+
+
+def aws_limits(system: System, folder: str) -> list[Usage]:
+    rules, peers = aws_rules(system), aws_peer_rules(system)
+    # without CIDR rules, both families carry the same count: one line says so
+    families = ((4, 6),) if not peers else ((4,), (6,))
+    found = []
+    for group in system.groups:
+        for direction in ("ingress", "egress"):
+            refs = sum(1 for r in rules if r.group is group and r.direction == direction)
+            for family in families:
+                used = refs + sum(1 for r in peers if r.group is group
+                                  and r.direction == direction and r.network.version in family)
+                label = "IPv4 and IPv6 each" if len(family) == 2 else f"IPv{family[0]}"
+                found.append(Usage("aws", folder, f"security group {system.resource_name}-"
+                                   f"{group.slug} {direction} rules ({label})", used,
+                                   RULES_PER_GROUP_AND_DIRECTION))
+    return found

@@ -25,6 +25,7 @@ from generator.intent.services import (
 from generator.model import RoleGroup, System
 from generator.targets.azure_hcl import AzurePlacement
 from generator.targets.azure_peers import peer_nsg_rules
+from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
@@ -144,3 +145,31 @@ def render_azure(system: System) -> ModuleFiles:
         "renamed": [s for s in system.servers if s.renamed_from],
         "provider_min": AZURERM_PROVIDER_MIN,
     })
+
+
+# Azure limits (docs/design.md): per NSG, rules, address prefixes named in its rules, and ASGs
+# named across its rules; per rule, ASGs.
+RULES_PER_NSG = 1000
+PREFIXES_PER_NSG = 4000
+ASGS_PER_NSG = 100
+ASGS_PER_RULE = 10
+
+
+def azure_limits(system: System, folder: str) -> list[Usage]:
+    found = []
+    server, peer = nsg_rules(system), peer_nsg_rules(system)
+    for group in system.groups:
+        nsg = f"NSG {system.resource_name}-{group.slug}-nsg"
+        mine = [r for r in server if r.group is group]
+        theirs = [r for r in peer if r.group is group]
+        found.append(Usage("azure", folder, f"{nsg} rules", len(mine) + len(theirs),
+                           RULES_PER_NSG))
+        prefixes = sum(len([p for p in r.prefixes if p != "*"]) for r in theirs)
+        found.append(Usage("azure", folder, f"{nsg} address prefixes", prefixes,
+                           PREFIXES_PER_NSG))
+        named = {group} | {r.peer for r in mine if r.peer is not None}
+        found.append(Usage("azure", folder, f"{nsg} application security groups named",
+                           len(named), ASGS_PER_NSG))
+    found.append(Usage("azure", folder, "application security groups in one rule", 2,
+                       ASGS_PER_RULE))  # a rule names its two ends' groups at most
+    return found
