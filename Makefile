@@ -47,7 +47,7 @@ verify: $(STAMP)
 	@echo "verify: every example module allows exactly the Geo SCADA flows"
 
 # checkov pins its own fork of the HCL parser, which installs a module named `hcl2` over
-# python-hcl2's: it lives in its own virtual environment and runs as a command (DESIGN.md).
+# python-hcl2's: it lives in its own virtual environment and runs as a command (docs/design.md).
 $(CHECKOV_STAMP):
 	rm -rf $(CHECKOV_VENV)
 	$(PYTHON) -m venv $(CHECKOV_VENV)

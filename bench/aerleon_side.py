@@ -21,7 +21,7 @@ import yaml
 from aerleon import api
 from aerleon.lib import naming
 
-from generator.flow_table import server_flows
+from generator.intent.listing import server_flows
 from generator.topology import load_topology
 
 

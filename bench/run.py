@@ -31,8 +31,8 @@ CACHE = SCRATCH / "cache"  # scadafw's caches, emptied where a row says "cold"
 
 sys.path.insert(0, str(ROOT))
 
-from generator.flow_table import server_flows  # noqa: E402
 from generator.intent.flows import group_flows  # noqa: E402
+from generator.intent.listing import server_flows  # noqa: E402
 from generator.targets import render_system  # noqa: E402
 from generator.topology import load_topology  # noqa: E402
 
@@ -158,7 +158,7 @@ def main() -> int:
     has_aerleon = importlib.util.find_spec("aerleon") is not None
     scadafw = str(SCADAFW)
     # the grammar compiles once per machine (lark caches it); not part of any row
-    subprocess.run([sys.executable, "-c", "from generator.verify.hcl_read import _parser; "
+    subprocess.run([sys.executable, "-c", "from generator.sources.hcl_read import _parser; "
                     "_parser()"], check=True, env={**os.environ, "PYTHONPATH": str(ROOT),
                                                     "XDG_CACHE_HOME": str(CACHE)})
     for n in SIZES:

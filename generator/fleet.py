@@ -20,8 +20,8 @@ from generator import cache
 from generator.cache import code_fingerprint
 from generator.errors import Problem, TopologyError, UsageError
 from generator.model import System
-from generator.quotas import check_quotas
 from generator.targets import render_system
+from generator.targets.quotas import check_quotas
 from generator.topology import load_topology
 from generator.writer import Tree
 

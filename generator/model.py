@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 
-DEFAULT_PORT = 5481  # DOMAIN.md: FAQ FA332309, the server port by default
+DEFAULT_PORT = 5481  # docs/geo-scada.md: FAQ FA332309, the server port by default
 
 
 class Role(Enum):
@@ -17,7 +17,7 @@ class Role(Enum):
 
 
 class RoleGroup(Enum):
-    """Rules are written per role group, never per server (DESIGN.md "Role groups").
+    """Rules are written per role group, never per server (docs/design.md "Role groups").
 
     The definition order is the order of every emitted listing.
     """
@@ -40,7 +40,7 @@ class RoleGroup(Enum):
 _GROUP_INDEX = {group: i for i, group in enumerate(RoleGroup, start=1)}
 
 # "Main" is a run-time state: every main or standby server may be the Main after a failover
-# (DOMAIN.md, "The servers of one system"), so both roles share one group.
+# (docs/geo-scada.md, "The servers of one system"), so both roles share one group.
 ROLE_GROUP: dict[Role, RoleGroup] = {
     Role.MAIN: RoleGroup.REDUNDANT,
     Role.STANDBY: RoleGroup.REDUNDANT,
@@ -73,12 +73,12 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MONITORS_NAME = "icmp-monitors"  # how listings name a role group's ICMP monitor hosts
-DEFAULT_WEB_PORTS = (443,)  # DOMAIN.md: HTTPS to the IIS reverse proxy (2022 help)
-DEFAULT_ADVISE_PORTS = (5500, 5509)  # DOMAIN.md: a client's Sockets range, 5500-5509 by default
+DEFAULT_WEB_PORTS = (443,)  # docs/geo-scada.md: HTTPS to the IIS reverse proxy (2022 help)
+DEFAULT_ADVISE_PORTS = (5500, 5509)  # docs/geo-scada.md: a client's Sockets range by default
 
 
 class ClientService(Enum):
-    """What a client uses (DOMAIN.md, "Beyond the server pair")."""
+    """What a client uses (docs/geo-scada.md, "Beyond the server pair")."""
 
     VIEWX = "viewx"  # ViewX, client tools, ODBC, COM/.NET API, OPC DA: the server port
     WEB = "web"  # web clients, web API, mimic scripts: the web ports (IIS)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.model import System
-from generator.verify.hcl_module import read_module
+from generator.sources.hcl_module import read_module
 
 _REF = re.compile(r"\$\{([a-z_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}")
 NIC = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/{}-nic"

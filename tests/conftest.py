@@ -16,7 +16,7 @@ import pytest
 from hcl2 import SerializationOptions
 
 from generator.cli import main
-from generator.verify.hcl_module import resource_blocks
+from generator.sources.hcl_module import resource_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -117,7 +117,7 @@ REQUIRE_TERRAFORM = "SCADAFW_REQUIRE_TERRAFORM"
 
 
 def _terraform_missing() -> str | None:
-    from generator.verify.terraform_cli import (  # noqa: PLC0415
+    from generator.sources.terraform import (  # noqa: PLC0415
         MIRROR_VARIABLE,
         find_provider_mirror,
         find_terraform,
@@ -149,7 +149,7 @@ def terraform_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def terraform(terraform_work: Path) -> Any:
-    from generator.verify.terraform_cli import Terraform, find_provider_mirror  # noqa: PLC0415
+    from generator.sources.terraform import Terraform, find_provider_mirror  # noqa: PLC0415
 
     return Terraform.prepare(terraform_work, find_provider_mirror())
 
@@ -164,7 +164,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import sys  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    from generator.verify.aws_landscape import ec2_client  # noqa: PLC0415
+    from generator.sources.landscape import ec2_client  # noqa: PLC0415
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
-"""DOMAIN.md's flow matrix, transcribed for the tests independently of generator/intent.
+"""docs/geo-scada.md's flow matrix, transcribed for the tests independently of generator/intent.
 
 "A -> B": A opens the connection / sends the echo request. Roles, not groups: the table below
-is the matrix of DOMAIN.md with "redundant" spelled out as main and standby.
+is the matrix of docs/geo-scada.md with "redundant" spelled out as main and standby.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ PERMANENT = "permanent_standby"
 DMZ = "dmz_permanent_standby"
 ROLES = (*REDUNDANT, PERMANENT, DMZ)
 
-# (from role, to role): True where DOMAIN.md allows "TCP port + ICMP echo".
+# (from role, to role): True where docs/geo-scada.md allows "TCP port + ICMP echo".
 _MATRIX: dict[tuple[str, str], bool] = {}
 for _a in ROLES:
     for _b in ROLES:
@@ -27,11 +27,11 @@ for _a in ROLES:
 
 
 def domain_allows(src_role: str, dst_role: str) -> bool:
-    """Whether DOMAIN.md allows the server port and ICMP echo from src to dst."""
+    """Whether docs/geo-scada.md allows the server port and ICMP echo from src to dst."""
     return _MATRIX[(src_role, dst_role)]
 
 
-# DOMAIN.md "Beyond the server pair", transcribed from the raw topology document (a dict as
+# docs/geo-scada.md "Beyond the server pair", transcribed from the raw topology document (a dict as
 # YAML reads it), independently of generator/intent. "inbound": the peer opens the
 # connection to the server; otherwise the server opens it (or sends the echo) to the peer.
 GROUP_OF = {"main": "redundant", "standby": "redundant", PERMANENT: PERMANENT, DMZ: DMZ}

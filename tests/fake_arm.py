@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from generator.judge.azure import DEFAULT_RULES
 from generator.model import System
 from generator.sources.azure_module import build_nsgs
-from generator.verify.hcl_module import read_module
+from generator.sources.hcl_module import read_module
 
 SUBSCRIPTION = "00000000-0000-0000-0000-00000000a0d1"
 GROUP = "scada-rg"

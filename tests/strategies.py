@@ -1,4 +1,4 @@
-"""Hypothesis strategies: random valid topologies within DOMAIN.md's limits."""
+"""Hypothesis strategies: random valid topologies within docs/geo-scada.md's limits."""
 
 from __future__ import annotations
 

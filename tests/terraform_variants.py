@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from generator.sources.landscape import Landscape, provision_servers
+from generator.sources.terraform_apply import Applied, apply_root
 from generator.topology import load_topology
-from generator.verify.aws_landscape import Landscape, provision_servers
-from generator.verify.terraform_proof import Applied, apply_root
 from tests.conftest import EXAMPLES, ROOT
 
 DMZ_EXAMPLE = ROOT / "examples" / "dmz.yaml"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from netaddr import IPSet
 
+from generator.sources.hcl_module import groups_by_server, read_module
+from generator.sources.landscape import Landscape, create_links, provision_servers
 from generator.sources.moto_module import _authorize_all, _create_groups
+from generator.sources.terraform_apply import Applied
 from generator.topology import load_topology
-from generator.verify.aws_landscape import Landscape, create_links, provision_servers
-from generator.verify.hcl_module import groups_by_server, read_module
-from generator.verify.terraform_proof import Applied
 from tests.conftest import ROOT, run_cli
 
 DMZ = ROOT / "examples" / "dmz.yaml"

@@ -1,7 +1,7 @@
 """`scadafw audit --azure` against a fake ARM on 127.0.0.1 (tests/fake_arm.py), reached through
 azure-mgmt-network's real pipeline with DefaultAzureCredential and a fake managed identity.
-The verdicts come from DOMAIN.md's matrix through the shared evaluator; each drift below is one
-an operator makes by hand, and each must be reported with the NSG rule or NIC responsible."""
+The verdicts come from the judge; each drift below is one an operator makes by hand, and each
+must be reported with the NSG rule or NIC responsible."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from generator.judge.aws import aws_sides
 from generator.judge.rules import Query
 from generator.judge.sides import Link
 from generator.model import Role, Server
+from generator.sources.hcl_module import read_module
 from generator.sources.moto_module import build_in_moto
-from generator.verify.hcl_module import read_module
 from tests.judged import decide_pair
 
 A = Server("a", Role.MAIN, (ipaddress.ip_address("10.0.1.4"), ipaddress.ip_address("fd00::4")))

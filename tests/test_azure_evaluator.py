@@ -14,7 +14,7 @@ from generator.judge.rules import Query
 from generator.judge.sides import Link
 from generator.model import Role, Server
 from generator.sources.azure_module import build_nsgs
-from generator.verify.hcl_module import read_module
+from generator.sources.hcl_module import read_module
 from tests.judged import decide_pair
 
 A = Server("a", Role.MAIN, (ipaddress.ip_address("10.0.1.4"),))

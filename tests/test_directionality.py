@@ -1,5 +1,5 @@
 """The emitted modules, evaluated in moto (AWS) and by the NSG evaluator (Azure), against the
-flow matrix of DOMAIN.md as transcribed in tests/domain.py (not generator/intent)."""
+flow matrix of docs/geo-scada.md as transcribed in tests/domain.py (not generator/intent)."""
 
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def test_standalone_main_gets_no_self_rule(write_topology: Callable[..., Path],
 @pytest.mark.parametrize("example", BY_TARGET, ids=lambda p: p.stem)
 def test_aws_rules_are_the_minimum_for_the_flows(example: Path) -> None:
     """One rule per distinct (source group, destination group, service) and direction, where
-    the distinct triples come from the DOMAIN.md matrix applied to the servers."""
+    the distinct triples come from the docs/geo-scada.md matrix applied to the servers."""
     doc = load_topology(example)
     group = {"main": "redundant", "standby": "redundant"}
     needed = set()
@@ -205,7 +205,7 @@ def test_generate_refuses_a_topology_over_a_quota(monkeypatch: pytest.MonkeyPatc
 def test_quotas_count_what_each_placed_module_writes() -> None:
     """Partners in another VPC are named by address in each VPC's module: their rules count
     there (two-vpc: 2 egress rules in the control VPC, 4 ingress rules in the DMZ VPC)."""
-    from generator.quotas import usage  # noqa: PLC0415
+    from generator.targets.quotas import usage  # noqa: PLC0415
 
     found = {(u.module, u.scope): u.used for u in usage(load_topology(
         ROOT / "examples" / "two-vpc.yaml"))}

@@ -13,7 +13,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from generator.placement import placements
+from generator.targets.placement import placements
 from generator.topology import load_topology
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, parse_hcl, resources
 

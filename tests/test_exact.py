@@ -20,7 +20,7 @@ from netaddr import IPSet
 
 from generator.checks.report import Report
 from generator.checks.verify import verify_module
-from generator.placement import placements
+from generator.targets.placement import placements
 from generator.topology import load_topology
 from tests.conftest import EXAMPLES, ROOT, resources
 from tests.domain import GROUP_OF, expected_peers

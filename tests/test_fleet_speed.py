@@ -13,10 +13,11 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from generator.checks import fleet
 from generator.checks.report import Report
 from generator.checks.verify import verify_systems
 from generator.fleet import load_systems
-from generator.verify import fleet, hcl_read
+from generator.sources import hcl_read
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
 _IDS = re.compile(r"\b(sg|eni|vpc|sgr)-[0-9a-f]+\b")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.placement import placements
+from generator.targets.placement import placements
 from generator.topology import load_topology
 from tests.conftest import ROOT, resources, run_cli
 from tests.domain import domain_allows

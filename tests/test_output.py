@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator.hcl import hcl_identifier, hcl_string
+from generator.sources.terraform import Terraform
 from generator.targets import render_system
 from generator.targets.module import hcl_environment
 from generator.topology import load_topology
-from generator.verify.terraform_cli import Terraform
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, need_terraform, run_cli, snapshot
 from tests.hcl_layout import format_hcl
 from tests.strategies import topologies

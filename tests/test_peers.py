@@ -1,5 +1,5 @@
 """Topology version 2, part 1: clients, web users, advise callbacks, ICMP monitors and field
-devices, judged against DOMAIN.md's "Beyond the server pair" as tests/domain.py transcribes it.
+devices, judged against docs/geo-scada.md's "Beyond the server pair" as tests/domain.py transcribes it.
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ def test_resources_helper_reads_the_committed_example() -> None:
 
 
 def test_azure_client_slots_come_from_the_name_and_never_collide() -> None:
-    from generator.targets.azure_peers import slots  # noqa: PLC0415
+    from generator.targets.azure.peers import slots  # noqa: PLC0415
 
     names = [f"client-{i}" for i in range(100)]
     every = slots(names)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from netaddr import IPSet
 
+from generator.sources.terraform_apply import Applied
 from generator.topology import load_topology
-from generator.verify.terraform_proof import Applied
 from tests.conftest import ROOT, run_cli
 from tests.domain import domain_allows
 from tests.terraform_variants import DMZ_EXAMPLE

@@ -11,10 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from generator.model import RoleGroup
+from generator.sources.hcl_module import resource_blocks
 from generator.targets import render_system
 from generator.topology import parse_topology
-from generator.verify.hcl_module import resource_blocks
-from generator.yaml_source import load_spanned
+from generator.topology.yaml_source import load_spanned
 from tests.conftest import HCL_OPTIONS
 from tests.strategies import topologies
 

@@ -2,7 +2,7 @@
 
 Each example's own root configuration (a temporary copy, with a provider override pointing at
 moto) is initialised, validated, planned, applied and planned again, beside servers that exist
-first with their own launch groups. The flows read back from moto are judged against DOMAIN.md's
+first with their own launch groups. The flows read back from moto are judged against docs/geo-scada.md's
 matrix as transcribed in tests/domain.py, never against the generator's policy.
 """
 
@@ -18,23 +18,23 @@ import pytest
 import yaml
 
 from generator.checks.report import Report
+from generator.checks.terraform import judge
 from generator.checks.verify import judge as judge_sides
 from generator.checks.verify import own_addresses
 from generator.intent.links import expand
 from generator.judge.aws import aws_sides
 from generator.judge.rules import Query
 from generator.model import System, Target
-from generator.placement import placements
 from generator.sources.ec2 import read_state
-from generator.topology import load_topology
-from generator.verify.aws_landscape import Landscape, create_links, provision_servers
-from generator.verify.terraform_proof import (
+from generator.sources.landscape import Landscape, create_links, provision_servers
+from generator.sources.terraform_apply import (
     Applied,
     apply_root,
-    judge,
     replan_changes,
     state_labels,
 )
+from generator.targets.placement import placements
+from generator.topology import load_topology
 from tests.conftest import EXAMPLES, ROOT, need_terraform, parse_hcl, run_cli
 from tests.domain import domain_allows
 from tests.judged import decide_pair, differences, reaches
@@ -49,7 +49,7 @@ def judged(example: Path, applied: Applied, ec2: Any) -> tuple[System, Report]:
 
 
 def against_domain(system: System, reports: list[Report]) -> list[tuple[str, str, str]]:
-    """(source, destination, service) of every server pair whose reachability DOMAIN.md
+    """(source, destination, service) of every server pair whose reachability docs/geo-scada.md
     disagrees with, on the server port and ICMP echo."""
     roles = {s.name: s.role.value for s in system.servers}
     return sorted((a, b, label) for a in roles for b in roles if a != b
@@ -90,7 +90,7 @@ def test_replan_after_apply_is_quiet_but_for_motos_known_gap(
 
 
 def _planned(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    from generator.verify.terraform_proof import state_resources  # noqa: PLC0415
+    from generator.sources.terraform_apply import state_resources  # noqa: PLC0415
 
     return list(state_resources(plan))
 
@@ -354,7 +354,7 @@ def test_replan_changes_tells_motos_description_gap_from_real_drift() -> None:
 
 def test_the_provider_mirror_is_found_where_the_variable_points(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator.verify.terraform_cli import (  # noqa: PLC0415
+    from generator.sources.terraform import (  # noqa: PLC0415
         cli_configuration,
         find_provider_mirror,
     )

@@ -199,7 +199,7 @@ def test_random_topologies_generate_modules_that_verify(doc: dict[str, Any],
     reports = verified(path, folder / "modules")
     assert all(r.ok for r in reports), [str(f) for r in reports for f in r.failures]
     port = doc.get("port", 5481)
-    for report in reports:  # and against the test's own transcription of DOMAIN.md
+    for report in reports:  # and against the test's own transcription of docs/geo-scada.md
         exact = (lambda _: True) if report.target == "aws" else (
             lambda j: j.query.protocol != "tcp" or j.query.ports == (port, port))
         assert differences([report], doc, exact) == []

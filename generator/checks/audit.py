@@ -26,9 +26,9 @@ from generator.judge.addresses import AddressSet, union
 from generator.judge.aws import aws_sides
 from generator.judge.azure import azure_sides
 from generator.model import System, Target
-from generator.placement import placements
 from generator.sources.aws_live import find_links, read_account
 from generator.sources.azure_live import AzureReader, read_live
+from generator.targets.placement import placements
 
 
 def latent(view: System, intent: LinkIntent, strict: bool) -> Outbound:

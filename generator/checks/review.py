@@ -28,9 +28,9 @@ from generator.judge.azure import azure_sides
 from generator.judge.naming import describe
 from generator.judge.sides import Judged, Side, judge_side
 from generator.model import System
-from generator.review.aws_plan import AWS_TYPES, AwsPlan
-from generator.review.azure_plan import AzurePlan
-from generator.review.plan import Resolver, changes, resources
+from generator.sources.aws_plan import AWS_TYPES, AwsPlan
+from generator.sources.azure_plan import AzurePlan
+from generator.sources.plan import Resolver, changes, resources
 
 FIREWALL_TYPES = (*AWS_TYPES, "aws_instance", "azurerm_network_security_group",
                   "azurerm_network_security_rule", "azurerm_application_security_group",

@@ -28,10 +28,10 @@ from generator.judge.aws import aws_sides
 from generator.judge.azure import azure_sides
 from generator.judge.sides import Judged, Side, judge_side
 from generator.model import ONPREM, System, Target
-from generator.placement import cloud_of, placements
 from generator.sources.azure_module import build_nsgs
+from generator.sources.hcl_module import read_module
 from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
-from generator.verify.hcl_module import read_module
+from generator.targets.placement import cloud_of, placements
 
 
 def judge(sides: list[Side], intent: LinkIntent) -> list[Judged]:
@@ -119,6 +119,6 @@ def verify_each(systems: list[System], modules: Path) -> list[list[Report]]:
 
 def verify_systems(systems: list[System], modules: Path) -> list[Report]:
     """Every module of every system, in one process: the plain path `verify`'s fleet path
-    (generator/verify/fleet.py) must equal."""
+    (generator/checks/fleet.py) must equal."""
     return [r for each in verify_each(systems, modules) for r in each]
 

@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # python-hcl2 (which reads the rendered resources back) loads only for this command
-    from generator.topology_diff import (  # noqa: PLC0415
+    from generator.checks.diff import (  # noqa: PLC0415
         as_json,
         as_markdown,
         as_text,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.fleet import load_systems
-from generator.flow_table import FORMATS, render_flows
-from generator.quotas import priorities, usage
+from generator.intent.listing import FORMATS, render_flows
+from generator.targets.quotas import priorities, usage
 
 
 def add_parser(sub: Any) -> None:

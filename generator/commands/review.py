@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         as_text,
         review_plan,
     )
-    from generator.review.plan import load_plan  # noqa: PLC0415
+    from generator.sources.plan import load_plan  # noqa: PLC0415
 
     systems = load_systems(args.topologies)
     plan = load_plan(args.plan)

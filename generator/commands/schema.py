@@ -8,8 +8,9 @@ import sys
 from typing import Any
 
 from generator.model import ClientService, NsgMode, Role, RoleGroup, Target
-from generator.topology import MAX_STANDBYS, NAME_PATTERN
-from generator.topology_options import PRIORITY_OFFSETS
+from generator.topology.checker import NAME_PATTERN
+from generator.topology.options import PRIORITY_OFFSETS
+from generator.topology.read import MAX_STANDBYS
 
 SCHEMA_ID = "https://scadafw.invalid/schema/topology.schema.json"
 

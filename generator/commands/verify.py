@@ -43,8 +43,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # moto, boto3, azure-mgmt-network and python-hcl2 load only for this command (~0.4 s)
+    from generator.checks.fleet import verify_fleet  # noqa: PLC0415
     from generator.checks.report import emit  # noqa: PLC0415
-    from generator.verify.fleet import verify_fleet  # noqa: PLC0415
 
     systems = load_systems(args.topologies)
     if args.terraform:
@@ -56,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_terraform(systems: list[System], modules: Path) -> list[Report]:
     """AWS through Terraform and moto; Azure (no provider needed) as without --terraform."""
+    from generator.checks.terraform import verify_with_terraform  # noqa: PLC0415
     from generator.checks.verify import verify_module  # noqa: PLC0415
-    from generator.placement import placements  # noqa: PLC0415
-    from generator.verify.terraform_cli import (  # noqa: PLC0415
+    from generator.sources.terraform import (  # noqa: PLC0415
         find_provider_mirror,
         find_terraform,
     )
-    from generator.verify.terraform_proof import verify_with_terraform  # noqa: PLC0415
+    from generator.targets.placement import placements  # noqa: PLC0415
 
     if find_terraform() is None:
         raise UsageError("--terraform needs `terraform` on PATH (Terraform 1.5 or newer); "

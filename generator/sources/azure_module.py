@@ -20,7 +20,7 @@ from azure.mgmt.network.models import (
 
 from generator.judge.azure import DEFAULT_RULES, AzureState, arm_text
 from generator.model import System
-from generator.verify.hcl_module import Module, as_list, interface_owner, referenced_name
+from generator.sources.hcl_module import Module, as_list, interface_owner, referenced_name
 
 FIRST_EPHEMERAL_PORT = 49152
 

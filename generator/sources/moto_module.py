@@ -22,7 +22,7 @@ from generator.judge.aws import AwsState, normalize_protocol
 from generator.judge.sides import Link
 from generator.model import Server
 from generator.sources.ec2 import read_state
-from generator.verify.hcl_module import (
+from generator.sources.hcl_module import (
     Module,
     Resource,
     as_list,

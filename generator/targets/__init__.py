@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from generator.model import System, Target
-from generator.placement import placements
 from generator.targets.aws import aws_limits, render_aws
 from generator.targets.azure import azure_limits, render_azure
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles
+from generator.targets.placement import placements
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 
 import jinja2
 
-from generator.flow_table import mermaid_groups
 from generator.hcl import HclText, hcl_comment, hcl_identifier, hcl_label, hcl_string
 from generator.intent.flows import peer_flows
+from generator.intent.listing import mermaid_groups
 from generator.model import RoleGroup, System
 from generator.provenance import header, seal
 
@@ -40,7 +40,7 @@ def _markdown_cell(value: object) -> str:
 @cache
 def hcl_environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("generator.targets", "templates"),
+        loader=jinja2.PackageLoader("generator", "targets"),
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
         trim_blocks=True,
@@ -68,7 +68,7 @@ def _prefixed(suffix: object) -> HclText:
 @cache
 def markdown_environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("generator.targets", "templates"),
+        loader=jinja2.PackageLoader("generator", "targets"),
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
         trim_blocks=True,
@@ -140,7 +140,7 @@ def render_module(target: str, system: System, context: dict[str, Any]) -> Modul
     if context.get("renamed"):  # servers renamed in the topology: `moved` blocks
         names.append("renames.tf")
     for name in names:
-        files[name] = seal(hcl.get_template(f"{target}/{name}.j2").render(context))
-    readme = markdown_environment().get_template(f"{target}/README.md.j2").render(context)
+        files[name] = seal(hcl.get_template(f"{target}/templates/{name}.j2").render(context))
+    readme = markdown_environment().get_template(f"{target}/templates/README.md.j2").render(context)
     files["README.md"] = seal(re.sub(r"\n{3,}", "\n\n", readme).rstrip("\n") + "\n")
     return files

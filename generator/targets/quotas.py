@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from generator.errors import Problem, TopologyError
 from generator.model import System, Target
-from generator.placement import placements
 from generator.targets import usage
-from generator.targets.azure import nsg_rules
-from generator.targets.azure_peers import peer_nsg_rules
+from generator.targets.azure.peers import peer_nsg_rules
+from generator.targets.azure.rules import nsg_rules
+from generator.targets.placement import placements
 
 __all__ = ["check_quotas", "priorities", "usage"]
 

@@ -6,15 +6,12 @@ the file that causes it, naming both parties."""
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
 
 from generator.intent.conflicts import conflicts, duplicates
 from generator.intent.matrix import CLIENT, MONITOR, OUTSTATION
 from generator.model import Network, System
-from generator.yaml_source import Spanned
-
-if TYPE_CHECKING:
-    from generator.topology import _Checker
+from generator.topology.checker import Checker
+from generator.topology.yaml_source import Spanned
 
 _LISTS = {CLIENT: ("clients", "sources"), OUTSTATION: ("outstations", "addresses"),
           MONITOR: ("servers", "icmp_monitors")}
@@ -49,7 +46,7 @@ def _item(top: dict[str, Spanned], kind: str, name: str, network: Network) -> Sp
     return entry
 
 
-def overlaps(check: _Checker, top: dict[str, Spanned], system: System) -> None:
+def overlaps(check: Checker, top: dict[str, Spanned], system: System) -> None:
     for found in conflicts(system):
         where = _item(top, found.kind, found.party, found.network)
         check.at(where or (1, 1), f"{_WORDS[found.kind]} {found.party}: {found.message}")

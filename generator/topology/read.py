@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from generator import topology_options as options
-from generator import topology_peers as peers
-from generator.errors import Problem, TopologyError, did_you_mean
+from generator.errors import TopologyError, did_you_mean
 from generator.intent.matrix import SERVER_SERVICES, server_allows
 from generator.model import (
     DEFAULT_PORT,
@@ -24,18 +21,19 @@ from generator.model import (
     System,
     Target,
 )
-from generator.topology_overlaps import overlaps
-from generator.yaml_source import Spanned, load_spanned, type_name
+from generator.topology import options, peers
+from generator.topology.checker import Checker
+from generator.topology.overlaps import overlaps
+from generator.topology.yaml_source import Spanned, load_spanned, type_name
 
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,39}")
 SUPPORTED_VERSIONS = (1, 2)
 TOP_KEYS = ("version", "system", "port", "targets", "servers", "renamed_from", "azure")
 V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations", "networks")
 SERVER_KEYS = ("name", "role", "addresses", "renamed_from")
 
 V2_SERVER_KEYS = ("icmp_monitors", "network")
-MAX_STANDBYS = 2  # DOMAIN.md: a Triple Standby is a Main and two Standbys
-# DOMAIN.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
+MAX_STANDBYS = 2  # docs/geo-scada.md: a Triple Standby is a Main and two Standbys
+# docs/geo-scada.md: at most 4 permanent standbys with a pair, at most 3 with a Triple Standby. DMZ
 # permanent standbys count as permanent standbys (inferred there); a standalone Main takes the
 # pair's limit (inferred: the help gives no separate figure).
 MAX_PERMANENT = {1: 4, 2: 4, 3: 3}
@@ -46,46 +44,8 @@ def load_topology(path: Path) -> System:
     return parse_topology(load_spanned(path), str(path), path.name)
 
 
-class _Checker:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.problems: list[Problem] = []
-        self.version = 1
-
-    def at(self, where: Spanned | tuple[int, int], message: str) -> None:
-        line, col = (where.line, where.column) if isinstance(where, Spanned) else where
-        self.problems.append(Problem(self.path, line, col, message))
-
-    def unknown_keys(self, mapping: Spanned, allowed: tuple[str, ...], what: str,
-                     later: tuple[str, ...] = ()) -> None:
-        """Report keys not in `allowed`; a key of a later version (`later`) says so."""
-        for key, mark in mapping.key_marks.items():
-            if key in allowed:
-                continue
-            if key in later:
-                self.at(mark, f"'{key}' is a topology version 2 key: say `version: 2` at the "
-                              "top of the file to use it")
-                continue
-            hint = did_you_mean(key, allowed)
-            self.at(mark, f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
-
-    def name(self, value: Spanned, field: str) -> str | None:
-        if not isinstance(value.value, str):
-            self.at(value, f"{field} must be a string, got {value.kind}")
-            return None
-        if not NAME_PATTERN.fullmatch(value.value):
-            foreign = [c for c in value.value if not c.isascii()]
-            hint = (f"; it holds non-ASCII {foreign[0]!r} (U+{ord(foreign[0]):04X}), perhaps a "
-                    "look-alike of a Latin letter" if foreign else "")
-            self.at(value, f"{field} {value.value!r} must match [a-z][a-z0-9-]{{0,39}} "
-                           f"(lower-case ASCII letter, then letters, digits or '-', 40 at most)"
-                           f"{hint}")
-            return None
-        return value.value
-
-
 def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
-    check = _Checker(path)
+    check = Checker(path)
     if not isinstance(doc.value, dict):
         check.at(doc, f"a topology file is a mapping with keys {', '.join(TOP_KEYS)}; "
                       f"this one holds {doc.kind}")
@@ -153,14 +113,14 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
     return system
 
 
-def _port(check: _Checker, value: Spanned | None) -> int:
+def _port(check: Checker, value: Spanned | None) -> int:
     if value is None:
         return DEFAULT_PORT
     port = peers.port_number(check, value, "port")
     return DEFAULT_PORT if port is None else port
 
 
-def _targets(check: _Checker, value: Spanned | None) -> tuple[Target, ...]:
+def _targets(check: Checker, value: Spanned | None) -> tuple[Target, ...]:
     if value is None:
         return tuple(Target)
     allowed = tuple(t.value for t in Target)
@@ -180,7 +140,7 @@ def _targets(check: _Checker, value: Spanned | None) -> tuple[Target, ...]:
     return tuple(t for t in Target if t in chosen)
 
 
-def _servers(check: _Checker, value: Spanned | None) -> list[Server] | None:
+def _servers(check: Checker, value: Spanned | None) -> list[Server] | None:
     if value is None:
         return None
     if not isinstance(value.value, list) or not value.value:
@@ -207,7 +167,7 @@ def _servers(check: _Checker, value: Spanned | None) -> list[Server] | None:
     return [s for s, _ in servers]
 
 
-def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server | None:
+def _server(check: Checker, entry: Spanned, seen: dict[Address, int]) -> Server | None:
     fields: dict[str, Spanned] = entry.value
     check.unknown_keys(entry, SERVER_KEYS + V2_SERVER_KEYS if check.version == 2 else SERVER_KEYS,
                        "a server", V2_SERVER_KEYS)
@@ -240,7 +200,7 @@ def _server(check: _Checker, entry: Spanned, seen: dict[Address, int]) -> Server
 
 
 def _addresses(
-    check: _Checker, value: Spanned | None, seen: dict[Address, int]
+    check: Checker, value: Spanned | None, seen: dict[Address, int]
 ) -> tuple[Address, ...] | None:
     if value is None:
         return ()
@@ -264,7 +224,7 @@ def _addresses(
     return tuple(result) if ok else None
 
 
-def _address(check: _Checker, item: Spanned) -> Address | None:
+def _address(check: Checker, item: Spanned) -> Address | None:
     if not isinstance(item.value, str):
         check.at(item, "an address must be a string such as 10.0.0.10 or fd00::10, "
                        f"got {item.kind}")
@@ -288,7 +248,7 @@ def _address(check: _Checker, item: Spanned) -> Address | None:
 
 
 def _role_counts(
-    check: _Checker, where: Spanned, servers: list[Server], entries: list[Spanned]
+    check: Checker, where: Spanned, servers: list[Server], entries: list[Spanned]
 ) -> None:
     counts = Counter(s.role for s in servers)
     mains = [e for s, e in zip(servers, entries, strict=True) if s.role is Role.MAIN]
@@ -309,7 +269,7 @@ def _role_counts(
                         f"{permanent.index(extra) + 1}")
 
 
-def _distinct_peer_names(check: _Checker, top: dict[str, Spanned], servers: set[str]) -> None:
+def _distinct_peer_names(check: Checker, top: dict[str, Spanned], servers: set[str]) -> None:
     """Clients, outstations and servers are named apart, so every listing tells them apart."""
     seen: dict[str, str] = dict.fromkeys(servers, "a server")
     seen[MONITORS_NAME] = "the name of the ICMP monitor hosts"
@@ -327,7 +287,7 @@ def _distinct_peer_names(check: _Checker, top: dict[str, Spanned], servers: set[
             seen.setdefault(name.value, what)
 
 
-def _placed(check: _Checker, top: dict[str, Spanned], servers: list[Server],
+def _placed(check: Checker, top: dict[str, Spanned], servers: list[Server],
             networks: tuple[NetworkSpec, ...]) -> None:
     """With `networks`: every server names a known network, and every server with a partner
     in another network lists its addresses (the partner's module names them)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import ScadafwError
-from generator.verify.hcl_read import parse_text
+from generator.sources.hcl_read import parse_text
 
 _REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 _DECLARES_RESOURCES = re.compile(r"^\s*(resource|output)\s", re.MULTILINE)

@@ -1,5 +1,5 @@
 """Azure NSGs as a plan leaves them, in the shape the shared NSG evaluator reads
-(`azure_nsg.AzureState`: azure-mgmt-network models with Azure's default rules).
+(generator/judge/azure.py: azure-mgmt-network models with Azure's default rules).
 
 NSGs with their rule resources (linked by `network_security_group_name`) and inline
 `security_rule` blocks where the configuration writes them; ASGs; NIC and subnet associations.
@@ -21,7 +21,7 @@ from azure.mgmt.network.models import (
 
 from generator.judge.azure import DEFAULT_RULES, AzureState
 from generator.model import System
-from generator.review.plan import PlanResource, Resolver
+from generator.sources.plan import PlanResource, Resolver
 
 NIC_NSG = "azurerm_network_interface_security_group_association"
 NIC_ASG = "azurerm_network_interface_application_security_group_association"

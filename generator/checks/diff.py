@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.flow_table import as_rows
+from generator.intent.listing import as_rows
 from generator.model import System
+from generator.sources.hcl_module import moved_blocks, resources_in
 from generator.targets import render_system
 from generator.targets.provider_facts import FORCE_NEW, replaces
-from generator.verify.hcl_module import moved_blocks, resources_in
 
 FlowKey = tuple[str, str, str, str]  # source, destination, protocol, port
 

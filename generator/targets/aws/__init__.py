@@ -8,7 +8,7 @@ from functools import lru_cache
 from generator.intent.flows import Flow, group_flows
 from generator.intent.services import SERVER_SERVICES_ORDER
 from generator.model import RoleGroup, System
-from generator.targets.aws_peers import aws_peer_rules
+from generator.targets.aws.peers import aws_peer_rules
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 

@@ -2,13 +2,12 @@
 
 The keys `web_ports`, `advise_ports`, `clients`, `outstations` and the per-server
 `icmp_monitors`, checked with the same `FILE:LINE:COL` reporting as version 1. Facts behind
-each key: DOMAIN.md, "Beyond the server pair".
+each key: docs/geo-scada.md, "Beyond the server pair".
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
 
 from generator.errors import did_you_mean
 from generator.model import (
@@ -23,22 +22,20 @@ from generator.model import (
     Outstation,
     RoleGroup,
 )
-from generator.yaml_source import Spanned
-
-if TYPE_CHECKING:
-    from generator.topology import _Checker
+from generator.topology.checker import Checker
+from generator.topology.yaml_source import Spanned
 
 CLIENT_KEYS = ("name", "sources", "services", "connects_to")
 OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
-MAX_ICMP_MONITORS = 6  # DOMAIN.md: up to 3 hosts, plus up to 3 for the Backup connection
+MAX_ICMP_MONITORS = 6  # docs/geo-scada.md: up to 3 hosts, plus up to 3 for the Backup connection
 # The widest network a source or address may be: a generated rule never opens to the internet,
 # and a /8 is already a whole private range.
 WIDEST_PREFIX = {4: 8, 6: 32}
 
 
-def port_number(check: _Checker, item: Spanned, field: str) -> int | None:
+def port_number(check: Checker, item: Spanned, field: str) -> int | None:
     if isinstance(item.value, bool) or not isinstance(item.value, int):
         check.at(item, f"{field} must be an integer from 1 to 65535, got {item.kind} "
                        f"{item.value!r}")
@@ -49,7 +46,7 @@ def port_number(check: _Checker, item: Spanned, field: str) -> int | None:
     return int(item.value)
 
 
-def port_list(check: _Checker, value: Spanned | None, field: str, server_port: int,
+def port_list(check: Checker, value: Spanned | None, field: str, server_port: int,
               default: tuple[int, ...] = (), required: bool = False,
               where: Spanned | None = None) -> tuple[int, ...]:
     """A non-empty list of distinct ports, none of them the server port."""
@@ -75,7 +72,7 @@ def port_list(check: _Checker, value: Spanned | None, field: str, server_port: i
     return tuple(sorted(ports))
 
 
-def advise_range(check: _Checker, value: Spanned | None, server_port: int) -> tuple[int, int]:
+def advise_range(check: Checker, value: Spanned | None, server_port: int) -> tuple[int, int]:
     """`advise_ports`: "A-B" or one port; the range must not hold the server port."""
     if value is None:
         return DEFAULT_ADVISE_PORTS
@@ -100,11 +97,11 @@ def advise_range(check: _Checker, value: Spanned | None, server_port: int) -> tu
     return low, high
 
 
-def web_ports(check: _Checker, value: Spanned | None, server_port: int) -> tuple[int, ...]:
+def web_ports(check: Checker, value: Spanned | None, server_port: int) -> tuple[int, ...]:
     return port_list(check, value, "web_ports", server_port, DEFAULT_WEB_PORTS)
 
 
-def network(check: _Checker, item: Spanned, field: str) -> Network | None:
+def network(check: Checker, item: Spanned, field: str) -> Network | None:
     """A network or a host address (taken as /32 or /128), never wider than WIDEST_PREFIX."""
     if not isinstance(item.value, str):
         check.at(item, f"each of {field} must be a string such as 192.168.20.0/24 or "
@@ -131,7 +128,7 @@ def network(check: _Checker, item: Spanned, field: str) -> Network | None:
     return net
 
 
-def network_list(check: _Checker, value: Spanned | None, field: str,
+def network_list(check: Checker, value: Spanned | None, field: str,
                  where: Spanned, what: str) -> tuple[Network, ...]:
     if value is None:
         check.at(where, f"{what} is missing required key '{field}'")
@@ -151,7 +148,7 @@ def network_list(check: _Checker, value: Spanned | None, field: str,
     return tuple(sorted(found, key=lambda n: (n.version, n)))
 
 
-def _choices(check: _Checker, value: Spanned | None, field: str, allowed: tuple[str, ...],
+def _choices(check: Checker, value: Spanned | None, field: str, allowed: tuple[str, ...],
              default: tuple[str, ...], where: Spanned) -> tuple[str, ...]:
     if value is None:
         if not default:
@@ -175,7 +172,7 @@ def _choices(check: _Checker, value: Spanned | None, field: str, allowed: tuple[
     return tuple(chosen)
 
 
-def _named_entries(check: _Checker, value: Spanned | None, what: str,
+def _named_entries(check: Checker, value: Spanned | None, what: str,
                    keys: tuple[str, ...]) -> list[tuple[str, dict[str, Spanned], Spanned]]:
     """The mappings of a list of named entries, each with a valid, unique name."""
     if value is None:
@@ -211,7 +208,7 @@ def _named_entries(check: _Checker, value: Spanned | None, what: str,
     return entries
 
 
-def clients(check: _Checker, value: Spanned | None) -> tuple[Client, ...]:
+def clients(check: Checker, value: Spanned | None) -> tuple[Client, ...]:
     found = []
     services = tuple(s.value for s in ClientService)
     groups = tuple(g.value for g in RoleGroup)
@@ -228,7 +225,7 @@ def clients(check: _Checker, value: Spanned | None) -> tuple[Client, ...]:
     return tuple(sorted(found))
 
 
-def outstations(check: _Checker, value: Spanned | None,
+def outstations(check: Checker, value: Spanned | None,
                 server_port: int) -> tuple[Outstation, ...]:
     found = []
     for name, fields, entry in _named_entries(check, value, "outstation", OUTSTATION_KEYS):
@@ -251,7 +248,7 @@ def outstations(check: _Checker, value: Spanned | None,
     return tuple(sorted(found))
 
 
-def icmp_monitors(check: _Checker, value: Spanned | None) -> tuple[Address, ...]:
+def icmp_monitors(check: Checker, value: Spanned | None) -> tuple[Address, ...]:
     if value is None:
         return ()
     if not isinstance(value.value, list):
@@ -280,7 +277,7 @@ NETWORK_CLOUDS = ("aws", "azure", ONPREM)
 MAX_NETWORKS = 10
 
 
-def networks(check: _Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
+def networks(check: Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
     """`networks`: name -> {cloud: aws | azure | onprem}."""
     if value is None:
         return ()

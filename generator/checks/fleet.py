@@ -24,7 +24,7 @@ from generator import cache
 from generator.cache import code_fingerprint
 from generator.checks.report import Report, from_dict, to_dict
 from generator.model import System
-from generator.placement import placements
+from generator.targets.placement import placements
 
 PARALLEL_FROM = 2  # systems not in the cache; below this one process does it
 
@@ -60,8 +60,8 @@ def _verify_chunk(systems: list[System], modules: Path) -> list[list[Report]]:
 def _preload() -> None:
     """What every worker needs, loaded once before the fork."""
     from generator.checks.verify import verify_each  # noqa: PLC0415, F401
+    from generator.sources.hcl_read import _parser  # noqa: PLC0415
     from generator.sources.moto_module import clear_sandbox, moto_sandbox  # noqa: PLC0415
-    from generator.verify.hcl_read import _parser  # noqa: PLC0415
 
     with moto_sandbox() as ec2:  # moto loads the rest of itself on the first calls
         ec2.describe_security_group_rules()

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from generator.errors import did_you_mean
 from generator.model import AzureOptions, NsgMode, Server
-from generator.yaml_source import Spanned
+from generator.topology.yaml_source import Spanned
 
 AZURE_KEYS = ("nsgs", "priority_offset")
 # Every priority scadafw writes lies in 1111-4040; shifted, they must stay in Azure's 100-4096.

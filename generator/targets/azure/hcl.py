@@ -12,15 +12,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from generator.hcl import HclText, hcl_identifier, hcl_string
 from generator.model import NsgMode, RoleGroup, System
-from generator.targets.azure_peers import PeerNsgRule
+from generator.targets.azure.peers import PeerNsgRule
+from generator.targets.azure.rules import NsgRule
 from generator.targets.module import map_entries
-
-if TYPE_CHECKING:
-    from generator.targets.azure import NsgRule
 
 EXISTING_RULE_PREFIX = "scadafw-"
 

@@ -22,7 +22,7 @@ from typing import Any
 from generator.judge.aws import AwsState, Interface, normalize_protocol
 from generator.judge.sides import Link
 from generator.model import System
-from generator.review.plan import PlanResource, Resolver
+from generator.sources.plan import PlanResource, Resolver
 
 AWS_TYPES = ("aws_security_group", "aws_vpc_security_group_ingress_rule",
              "aws_vpc_security_group_egress_rule", "aws_security_group_rule",

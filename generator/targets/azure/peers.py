@@ -1,6 +1,6 @@
 """Azure rules for the peers of topology version 2, and the denies that cover what they open.
 
-Priorities depend only on what a rule is (DESIGN.md), in bands beside the server-to-server
+Priorities depend only on what a rule is (docs/design.md), in bands beside the server-to-server
 allows (1111-1332) and denies (4010, 4020):
 - 1400 + 50 * network slot + 10 * group + service: partners in other networks (group: redundant
   1, permanent_standby 2, dmz_permanent_standby 3; service: server port 1, ICMP 2, ICMPv6 3;

@@ -1,1 +1,0 @@
-"""`scadafw review`: a Terraform plan judged in Geo SCADA terms."""
