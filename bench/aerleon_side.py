@@ -39,13 +39,13 @@ def policy_for(topology: Path, networks: dict[str, Any],
     terms = []
     for index, flow in enumerate(server_flows(system)):
         term: dict[str, Any] = {
-            "name": f"{prefix}flow-{index}-{flow.service.value}",  # iptables: 24 at most
+            "name": f"{prefix}flow-{index}-{flow.service}",  # iptables: 24 at most
             "source-address": token(system.name, flow.source.name),
             "destination-address": token(system.name, flow.destination.name),
-            "protocol": flow.service.value,
+            "protocol": flow.protocol,
             "action": "accept",
         }
-        if flow.service.value == "tcp":
+        if flow.protocol == "tcp":
             term["destination-port"] = token(system.name, "port")
         else:
             term["icmp-type"] = "echo-request"

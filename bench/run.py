@@ -185,11 +185,54 @@ def main() -> int:
     runs.append(measure("scadafw verify, version 2, cold cache", 100, [
         scadafw, "verify", str(v2[100]), "--modules", str(SCRATCH / "modules-v2-100")],
         fresh_cache=True))
+    judged = judge_cost({1: (folders[100], SCRATCH / "modules-100"),
+                         2: (v2[100], SCRATCH / "modules-v2-100")})
     shutil.rmtree(SCRATCH, ignore_errors=True)
-    report = render(runs, economy(), has_aerleon)
+    report = render(runs, economy(), has_aerleon) + judge_section(judged, runs)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
     return 0 if all(r.ok for r in runs) else 1
+
+
+# verify with the evaluators it had before the exact judge (pairs of servers, one sampled address
+# per peer network): bench/results.md of 2026-12-01, this machine
+BEFORE_THE_JUDGE = {("scadafw verify, cold cache", 1): 2.91,
+                    ("scadafw verify, cold cache", 100): 14.45,
+                    ("scadafw verify, version 2, cold cache", 100): 19.80}
+
+
+def judge_cost(fleets: dict[int, tuple[Path, Path]]) -> dict[int, dict[str, dict[str, float]]]:
+    """The judge alone, per system (bench/judge_cost.py), for each topology version."""
+    import json  # noqa: PLC0415
+
+    found = {}
+    for version, (topologies, modules) in fleets.items():
+        ran = subprocess.run([sys.executable, str(ROOT / "bench" / "judge_cost.py"),
+                              str(topologies), str(modules)], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONPATH": str(ROOT),
+                                              "SCADAFW_CACHE": "off"})
+        found[version] = json.loads(ran.stdout)
+    return found
+
+
+def judge_section(judged: dict[int, dict[str, dict[str, float]]], runs: list[Run]) -> str:
+    lines = ["## The exact judge (this run)", "",
+             "Judging every side of every server address of one system, by sets, for every "
+             "protocol and port it uses, once its gates are built (bench/judge_cost.py, 100 "
+             "systems):", "", "| topology | cloud | packet classes per system | judge, ms per "
+             "system |", "|---|---|---|---|"]
+    for version, clouds in sorted(judged.items()):
+        for cloud, figures in clouds.items():
+            lines.append(f"| version {version} | {cloud} | {figures['classes_per_system']:.0f} "
+                         f"| {figures['ms_per_system']:.1f} |")
+    lines += ["", "verify, whole, beside its figures before the exact judge (pairs of servers, "
+              "one sampled address per network; same machine):", "",
+              "| command | systems | before (s) | now (s) |", "|---|---|---|---|"]
+    for (label, n), before in BEFORE_THE_JUDGE.items():
+        now = next((r.seconds for r in runs if r.label == label and r.systems == n), None)
+        if now is not None:
+            lines.append(f"| {label} | {n} | {before:.2f} | {now:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def aerleon_rows(n: int, folder: Path) -> list[Run]:

@@ -80,12 +80,27 @@ class Arm:
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> status, code
     requests: list[str] = field(default_factory=list)
+    # virtual network path -> its effective security admin rules (Virtual Network Manager)
+    admin: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.resources.clear()
         self.lists.clear()
         self.failures.clear()
         self.requests.clear()
+        self.admin.clear()
+
+    def admin_rules(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST .../virtualNetworks/V/listNetworkManagerEffectiveSecurityAdminRules, paged
+        PAGE rules at a time by `skipToken`."""
+        vnet = path.lower().rsplit("/", 1)[0]
+        self.requests.append(path.lower())
+        items = self.admin.get(vnet, [])
+        start = int(body.get("skipToken") or 0)
+        answer: dict[str, Any] = {"value": items[start:start + PAGE]}
+        if start + PAGE < len(items):
+            answer["skipToken"] = str(start + PAGE)
+        return 200, answer
 
     def put(self, resource: dict[str, Any], listed_in: str | None = None) -> None:
         self.resources[resource["id"].lower()] = resource
@@ -131,6 +146,18 @@ def _handler(arm: Arm) -> type[BaseHTTPRequestHandler]:
             else:
                 status, body = arm.answer(parts.path, parts.query)
             self._send(status, body)
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = json.loads(self.rfile.read(length) or b"{}") if length else {}
+            if not self.headers.get("Authorization", "").startswith("Bearer "):
+                self._send(401, {"error": {"code": "AuthenticationFailed",
+                                           "message": "no bearer token"}})
+            elif parts.path.lower().endswith("/listnetworkmanagereffectivesecurityadminrules"):
+                self._send(*arm.admin_rules(parts.path, sent))
+            else:
+                self._send(404, {"error": {"code": "ResourceNotFound", "message": parts.path}})
 
         def _send(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

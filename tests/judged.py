@@ -28,7 +28,7 @@ def as_ipset(cidrs: Iterable[str]) -> IPSet:
 
 def _ephemeral(judged: Judged) -> bool:
     _low, high = judged.query.sports
-    return judged.query.protocol not in TCP_UDP or high >= 1024
+    return judged.query.protocol not in TCP_UDP or high >= 32768  # a client's source ports
 
 
 def admitted(reports: list[Report], address: str, inbound: bool, protocol: str,

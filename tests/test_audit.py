@@ -244,3 +244,94 @@ def test_an_unreachable_endpoint_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
     assert result.code == 2
     (line,) = result.err.strip().splitlines()
     assert line.startswith("scadafw: AWS: cannot reach http://127.0.0.1:9")
+
+
+def _subnet_of(ec2: Any, eni: str) -> str:
+    found = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]
+    return str(found["SubnetId"])
+
+
+def _acl_on(ec2: Any, vpc: str, subnet: str, entries: list[dict[str, Any]]) -> str:
+    """A network ACL with `entries` (and nothing else but AWS's final deny), on `subnet`."""
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    for entry in entries:
+        ec2.create_network_acl_entry(NetworkAclId=acl, **entry)
+    current = ec2.describe_network_acls(Filters=[
+        {"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+    (association,) = [a for a in current["Associations"] if a["SubnetId"] == subnet]
+    ec2.replace_network_acl_association(AssociationId=association["NetworkAclAssociationId"],
+                                        NetworkAclId=acl)
+    return acl
+
+
+ALLOW_ALL = [{"RuleNumber": 200, "Protocol": "-1", "RuleAction": "allow", "Egress": egress,
+              "CidrBlock": "0.0.0.0/0"} for egress in (False, True)]
+
+
+def test_a_network_acl_denying_synchronisation_is_named(account: Any) -> None:
+    land, _ = deploy(account)
+    main_eni = land.interfaces["scada-a"][0]
+    acl = _acl_on(account, land.vpc_id, _subnet_of(account, main_eni), [
+        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "deny", "Egress": False,
+         "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 5481, "To": 5481}}, *ALLOW_ALL])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
+    assert wrong(report) == {("missing", "scada-a:10.10.1.10 inbound TCP 5481")}
+    missing = finding(report, "scada-a:10.10.1.10 inbound TCP 5481")
+    assert missing["peers"] == ["10.10.2.10/32", "10.20.1.10/32"]
+    assert f"network ACL {acl} inbound rule 100 (deny)" in missing["message"]
+
+
+def test_a_network_acl_refusing_the_replies_breaks_the_flows_it_lets_in(account: Any) -> None:
+    """Stateless: the request comes in on 5481, its reply goes out to the client's source
+    port; denying 1024-65535 outbound breaks every flow into the Main."""
+    land, _ = deploy(account)
+    acl = _acl_on(account, land.vpc_id, _subnet_of(account, land.interfaces["scada-a"][0]), [
+        {"RuleNumber": 100, "Protocol": "6", "RuleAction": "deny", "Egress": True,
+         "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1024, "To": 65535}}, *ALLOW_ALL])
+    code, report, _ = audit(land.vpc_id)
+    assert code == 1
+    missing = finding(report, "scada-a:10.10.1.10 inbound TCP 5481")
+    assert missing["code"] == "missing"
+    assert f"network ACL {acl} outbound rule 100 (deny) (the reply)" in missing["message"]
+    # and the Main's own connections out, whose replies come back on 1024-65535 inbound,
+    # are let out: the ACL refuses only what comes back to the Main on those ports outbound
+    assert not [f for f in wrong(report) if "outbound" in f[1] and f[0] == "missing"
+                and "TCP" not in f[1]]
+
+
+def test_a_group_removed_from_one_link_is_a_missing_flow_on_that_link(
+        account: Any, tmp_path: Path) -> None:
+    topology = tmp_path / "dmz.yaml"
+    topology.write_text(DMZ.read_text().replace("addresses: [10.10.1.10]",
+                                                "addresses: [10.10.1.10, 10.10.5.10]"))
+    modules = tmp_path / "modules"
+    assert run_cli("generate", topology, "--out", modules).code == 0
+    land, _ = deploy(account, topology, modules)
+    backup = land.by_address["10.10.5.10"]
+    account.modify_network_interface_attribute(NetworkInterfaceId=backup,
+                                               Groups=[land.default_group])
+    code, report, _ = audit(land.vpc_id, topology=topology)
+    assert code == 1
+    places = {p for c, p in wrong(report) if c == "missing"}
+    assert "scada-a:10.10.5.10 inbound TCP 5481" in places
+    assert not [p for p in places if p.startswith("scada-a:10.10.1.10 ")]  # the main link
+
+
+def test_a_clean_account_whose_launch_groups_keep_the_default_egress_exits_0(
+        account: Any) -> None:
+    land, _ = deploy(account)
+    for group in land.launch_groups.values():
+        account.authorize_security_group_egress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        for server, eni in ((s, e[0]) for s, e in land.interfaces.items()):
+            if land.launch_groups[server] == group:  # the launch group on the link too
+                groups = [g["GroupId"] for g in account.describe_network_interfaces(
+                    NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["Groups"]]
+                account.modify_network_interface_attribute(
+                    NetworkInterfaceId=eni, Groups=sorted({*groups, group}))
+    code, report, err = audit(land.vpc_id)
+    assert code == 0, (err, wrong(report), problems(report))
+    assert any("scada-dmz:10.30.1.10 reaches scada-a" in n for n in notes(report))  # latent
+    code, _, _ = audit(land.vpc_id, "--strict")
+    assert code == 1

@@ -257,3 +257,59 @@ def test_usage(args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
     result = run_cli("audit", DMZ, *args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
+
+
+# Azure Virtual Network Manager: security admin rules ahead of the NSGs
+
+VNET = f"{rg_path()}/providers/Microsoft.Network/virtualNetworks/plant-vnet".lower()
+
+
+def admin_rule(name: str, access: str, priority: int, sources: list[str],
+               destinations: list[str], ports: list[str], direction: str = "Inbound",
+               protocol: str = "Tcp") -> dict[str, Any]:
+    def items(prefixes: list[str]) -> list[dict[str, str]]:
+        return [{"addressPrefix": p, "addressPrefixType": "IPPrefix"} for p in prefixes]
+
+    return {"id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/netops/providers/Microsoft."
+                  f"Network/networkManagers/nm/securityAdminConfigurations/plant/ruleCollections/"
+                  f"ops/rules/{name}", "kind": "Custom",
+            "properties": {"access": access, "priority": priority, "direction": direction,
+                           "protocol": protocol, "sources": items(sources),
+                           "destinations": items(destinations), "sourcePortRanges": [],
+                           "destinationPortRanges": ports}}
+
+
+def test_an_always_allow_admin_rule_from_the_dmz_standby_is_named(arm: Arm) -> None:
+    """AlwaysAllow ends evaluation: the NSGs' denies never see DMZ -> Main."""
+    deployed(arm)
+    arm.admin[VNET] = [admin_rule("dmz-maintenance", "AlwaysAllow", 10, ["10.30.1.10"],
+                                  ["10.10.1.10"], ["5481"])]
+    code, report, _ = audit()
+    flows, _ = findings(report)
+    assert code == 1
+    assert places(flows) == {("forbidden", "scada-a:10.10.1.10 inbound TCP 5481")}
+    (opened,) = flows
+    assert opened["peers"] == ["10.30.1.10/32"]
+    assert "security admin rule dmz-maintenance of collection ops (AlwaysAllow, 10)" in \
+        opened["message"]
+    assert any(r.endswith("/listnetworkmanagereffectivesecurityadminrules")
+               for r in arm.requests)
+
+
+def test_admin_rules_deny_and_allow_passes_on_to_the_nsgs(arm: Arm) -> None:
+    """A Deny admin rule stops synchronisation whatever the NSGs allow; an Allow admin rule
+    from anywhere leaves the NSGs to decide. Three rules: two pages of the listing."""
+    deployed(arm)
+    arm.admin[VNET] = [
+        admin_rule("block-sync", "Deny", 20, ["10.10.2.10"], ["10.10.1.10"], ["5481"]),
+        admin_rule("allow-any", "Allow", 30, [], [], []),
+        admin_rule("allow-icmp", "Allow", 40, [], [], [], protocol="Icmp")]
+    code, report, _ = audit()
+    flows, _ = findings(report)
+    assert code == 1
+    assert places(flows) == {("missing", "scada-a:10.10.1.10 inbound TCP 5481")}
+    assert flows[0]["peers"] == ["10.10.2.10/32"]
+    assert "security admin rule block-sync of collection ops (Deny, 20)" in flows[0]["message"]
+    pages = [r for r in arm.requests
+             if r.endswith("/listnetworkmanagereffectivesecurityadminrules")]
+    assert len(pages) == 2

@@ -253,3 +253,45 @@ def test_azure_plan_without_a_rule_lacks_its_flow(tmp_path: Path) -> None:
     assert [f["flow"] for f in found["missing"]] == [
         "scada-dr 10.20.1.10/32 -> scada-a:10.10.1.10 TCP 5481",
         "scada-dr 10.20.1.10/32 -> scada-b:10.10.2.10 TCP 5481"]
+
+
+def _admin_rule(action: str, source: str, destination: str, name: str = "maintenance") -> dict[
+        str, Any]:
+    return {"address": f"azurerm_network_manager_admin_rule.{name}", "type":
+            "azurerm_network_manager_admin_rule", "name": name, "values": {
+                "name": name, "admin_rule_collection_id": "/subscriptions/0/resourceGroups/net/"
+                "providers/Microsoft.Network/networkManagers/nm/securityAdminConfigurations/"
+                "plant/ruleCollections/ops", "action": action, "direction": "Inbound",
+                "priority": 10, "protocol": "Tcp", "source_port_ranges": [],
+                "destination_port_ranges": ["5481"],
+                "source": [{"address_prefix": source, "address_prefix_type": "IPPrefix"}],
+                "destination": [{"address_prefix": destination,
+                                 "address_prefix_type": "IPPrefix"}]}}
+
+
+def test_an_always_allow_admin_rule_in_an_azure_plan_is_counted_and_named(
+        tmp_path: Path) -> None:
+    """Virtual Network Manager's AlwaysAllow skips the NSGs: the Main's deny never sees it."""
+    code, report = review(_azure_plan(extra=[_admin_rule("AlwaysAllow", "10.30.1.10",
+                                                         "10.10.1.10")]), tmp_path)
+    (found,) = report["systems"]
+    assert code == 1
+    assert [f["flow"] for f in found["forbidden"]] == [
+        "scada-dmz 10.30.1.10/32 -> scada-a:10.10.1.10 TCP 5481"]
+    assert found["forbidden"][0]["opened_by"] == (
+        "azurerm_network_manager_admin_rule.maintenance (AlwaysAllow, 10)")
+    assert any("1 azurerm_network_manager_admin_rule" in n for n in found["notes"])
+
+
+def test_a_deny_admin_rule_in_an_azure_plan_stops_synchronisation(tmp_path: Path) -> None:
+    code, report = review(_azure_plan(extra=[_admin_rule("Deny", "10.10.2.10", "10.10.1.10")]),
+                          tmp_path)
+    (found,) = report["systems"]
+    assert code == 1
+    assert [(f["flow"], f["because"]) for f in found["missing"]] == [(
+        "scada-b 10.10.2.10/32 -> scada-a:10.10.1.10 TCP 5481",
+        "azurerm_network_manager_admin_rule.maintenance (Deny, 10)")]
+    # an Allow admin rule passes the packet on: the NSGs still decide, and nothing changes
+    code, report = review(_azure_plan(extra=[_admin_rule("Allow", "10.30.1.10",
+                                                         "10.10.1.10")]), tmp_path)
+    assert code == 0

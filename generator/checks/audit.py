@@ -3,9 +3,11 @@
 Each server address is found by its interface (AWS) or NIC (Azure) and judged on its own: a
 group missing from a backup link's interface is a missing flow on that link. What applies is
 read back whole, whoever wrote it: every group on the interface and every other interface that
-carries a group a rule references, the subnet's network ACL; the NIC's and the subnet's NSG and
-every NIC in an ASG a rule names. scadafw's own groups and NSGs are also compared with what
-`generate` writes (generator/checks/drift.py).
+carries a group a rule references, the subnet's network ACL; the virtual network's effective
+security admin rules (Virtual Network Manager), the NIC's and the subnet's NSG and every NIC in
+an ASG a rule names. Route tables and firewall appliances are named as not evaluated.
+scadafw's own groups and NSGs are also compared with what `generate` writes
+(generator/checks/drift.py).
 
 Outbound, an extra destination is a latent opening: the account's egress allows it (an
 instance's launch group keeps AWS's default allow-all egress) while the destination refuses it,
@@ -19,7 +21,7 @@ from typing import Any
 
 from generator.checks.drift import aws_drift, azure_drift
 from generator.checks.judgement import Outbound, findings_of
-from generator.checks.report import DRIFT, NOT_FOUND, PROBLEM, UNDECIDED, Report
+from generator.checks.report import DRIFT, NOT_FOUND, NOTE, PROBLEM, UNDECIDED, Report
 from generator.checks.verify import judge, named_addresses, own_addresses
 from generator.intent.links import LinkIntent, expand
 from generator.judge.addresses import AddressSet, union
@@ -37,6 +39,14 @@ def latent(view: System, intent: LinkIntent, strict: bool) -> Outbound:
     if strict:
         return Outbound(lambda _: AddressSet.everything())
     return Outbound(lambda _: AddressSet(), lambda _: servers)
+
+
+NOT_READ = {
+    "aws": "not evaluated, though they can decide a packet: route tables, AWS Network Firewall "
+           "and Gateway Load Balancer endpoints",
+    "azure": "not evaluated, though they can decide a packet: route tables (user-defined "
+             "routes), Azure Firewall and network virtual appliances",
+}
 
 
 def _unaddressed(view: System, report: Report) -> None:
@@ -69,6 +79,7 @@ def audit_aws(systems: list[System], ec2: Any, vpc_id: str | None,
                 report.add(PROBLEM, text)
             for text in aws_drift(view, state):
                 report.add(DRIFT, text)
+            report.add(NOTE, NOT_READ["aws"], note=True)
             reports.append(report)
     return reports
 
@@ -98,5 +109,6 @@ def audit_azure(systems: list[System], reader: AzureReader,
                 report.add(UNDECIDED, text)
             for text in azure_drift(view, live):
                 report.add(DRIFT, text)
+            report.add(NOTE, NOT_READ["azure"], note=True)
             reports.append(report)
     return reports

@@ -28,15 +28,26 @@ from generator.judge.azure import azure_sides
 from generator.judge.naming import describe
 from generator.judge.sides import Judged, Side, judge_side
 from generator.model import System
+from generator.sources.acl_plan import ACL_TYPES
 from generator.sources.aws_plan import AWS_TYPES, AwsPlan
 from generator.sources.azure_plan import AzurePlan
 from generator.sources.plan import Resolver, changes, resources
 
-FIREWALL_TYPES = (*AWS_TYPES, "aws_instance", "azurerm_network_security_group",
+FIREWALL_TYPES = (*AWS_TYPES, *ACL_TYPES[:-1], "azurerm_network_security_group",
                   "azurerm_network_security_rule", "azurerm_application_security_group",
                   "azurerm_network_interface_security_group_association",
                   "azurerm_network_interface_application_security_group_association",
-                  "azurerm_subnet_network_security_group_association")
+                  "azurerm_subnet_network_security_group_association",
+                  "azurerm_network_manager_admin_rule",
+                  "azurerm_network_manager_admin_rule_collection",
+                  "azurerm_network_manager_security_admin_configuration")
+# what can decide a packet and is not evaluated: named in a note
+UNEVALUATED = ("aws_route_table", "aws_route", "aws_networkfirewall_firewall",
+               "aws_networkfirewall_firewall_policy", "aws_networkfirewall_rule_group",
+               "aws_vpc_endpoint", "aws_lb", "aws_ec2_transit_gateway_route",
+               "azurerm_firewall", "azurerm_firewall_policy",
+               "azurerm_firewall_policy_rule_collection_group", "azurerm_route_table",
+               "azurerm_route", "azurerm_virtual_hub")
 
 
 @dataclass
@@ -141,6 +152,10 @@ def review_plan(plan: dict[str, Any], system: System, allow_undecided: bool = Fa
             counts[r.type] = counts.get(r.type, 0) + 1
     found_note = "firewall resources in the plan: " + (", ".join(
         f"{n} {t}" for t, n in sorted(counts.items())) or "none")
+    other: dict[str, int] = {}
+    for r in resources(plan):
+        if r.type in UNEVALUATED:
+            other[r.type] = other.get(r.type, 0) + 1
     intent = expand(system)
     clouds, unfollowed = _clouds(plan, system, intent, prior=False)
     before = {c.name: c for c in _clouds(plan, system, intent, prior=True)[0]} \
@@ -170,7 +185,14 @@ def review_plan(plan: dict[str, Any], system: System, allow_undecided: bool = Fa
         if cloud.name == "aws":
             review.notes.append("groups attached outside this configuration (an instance's "
                                 "launch group) are not in the plan; a server's egress beyond "
-                                "the flows is judged as a latent note, its inbound side whole")
+                                "the flows is judged as a latent note, its inbound side whole; "
+                                "a subnet whose network ACL is not in the plan keeps the one "
+                                "it has (the default allows everything)")
+        if cloud.name == "azure" and any(r.type == "azurerm_network_manager_admin_rule"
+                                         for r in resources(plan)):
+            review.notes.append("security admin rules in the plan are judged ahead of every "
+                                "server's NSGs (the plan does not say which virtual network a "
+                                "NIC is in)")
         reviews.append(review)
     if not reviews:
         review = Review(system.name, judged=False, strict_undecided=not allow_undecided)
@@ -180,6 +202,10 @@ def review_plan(plan: dict[str, Any], system: System, allow_undecided: bool = Fa
     reviews[0].replaced = replacements(plan)
     reviews[0].undecided += [u for u in unfollowed if u not in reviews[0].undecided]
     reviews[0].notes.insert(0, found_note)
+    if other:
+        reviews[0].notes.insert(1, "not evaluated, though it can decide a packet (routes, "
+                                   "firewalls, gateway load balancers): " + ", ".join(
+                                       f"{n} {t}" for t, n in sorted(other.items())))
     return reviews
 
 

@@ -107,7 +107,10 @@ PRIVATE = AddressSet.of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64
 AZURE_LOAD_BALANCER = AddressSet.of("168.63.129.16/32")  # Azure's health probe source
 
 PORTS_ALL: iv.Intervals = ((0, 65535),)
-EPHEMERAL: iv.Intervals = ((1024, 65535),)  # AWS's advice for return traffic through NACLs
+# The source ports a client picks for a connection: Linux 32768-60999; Windows, macOS and the
+# IANA dynamic range 49152-65535. A needed flow must pass from every one of them (a network
+# ACL's reply rules must cover them); ports below are judged only for what they let through.
+EPHEMERAL: iv.Intervals = ((32768, 65535),)
 
 
 def port_text(ports: iv.Intervals) -> str:

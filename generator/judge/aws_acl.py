@@ -54,7 +54,8 @@ def _entry(acl: Acl, entry: dict[str, Any]) -> Rule:
     where = "inbound" if not entry.get("Egress") else "outbound"
     shown = "*" if number == 32767 else str(number)
     name = acl.label or f"network ACL {acl.acl_id}"
-    return Rule(f"{name} {where} rule {shown} ({action.value.lower()})", action,
+    label = entry.get("Label") or f"{name} {where} rule {shown}"  # a plan's resource address
+    return Rule(f"{label} ({action.value.lower()})", action,
                 protocols(protocol), ports if protocol != "-1" else None,
                 AddressSet.of(str(cidr)) if cidr else AddressSet())
 

@@ -14,7 +14,11 @@ network traffic", "Application security groups"; docs/design.md):
   address outside the private ranges; `AzureLoadBalancer` is 168.63.129.16. Any other tag
   cannot be known here: the rule is named as undecided and taken to match nothing;
 - a NIC's NSG and its subnet's NSG both apply (inbound: subnet then NIC; outbound: NIC then
-  subnet); with no NSG at all, traffic passes; NSGs are stateful.
+  subnet); with no NSG at all, traffic passes; NSGs are stateful;
+- Azure Virtual Network Manager security admin rules of the link's virtual network come
+  first, lowest priority number first: Deny and AlwaysAllow end evaluation (AlwaysAllow skips
+  the NSGs), Allow passes the packet on to them. Their ends are IP prefixes or service tags,
+  read as above; no end at all is any address.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from generator.judge.addresses import (
     PRIVATE,
     AddressSet,
 )
-from generator.judge.gates import FirstMatch, Gate
+from generator.judge.gates import Admin, FirstMatch, Gate
 from generator.judge.rules import Action, Rule
 from generator.judge.sides import Link, Side
 
@@ -64,6 +68,22 @@ DEFAULT_RULES = (
 )
 
 
+@dataclass(frozen=True)
+class AdminRule:
+    """One effective security admin rule, as the list of a virtual network's effective admin
+    rules (or a plan's `azurerm_network_manager_admin_rule`) gives it."""
+
+    label: str
+    priority: int
+    direction: str  # Inbound | Outbound
+    access: str  # Allow | Deny | AlwaysAllow
+    protocol: str  # Tcp | Udp | Icmp | Esp | Ah | Any
+    sources: tuple[str, ...] = ()  # prefixes or service tags; () is any
+    destinations: tuple[str, ...] = ()
+    source_ports: tuple[str, ...] = ()  # () is any
+    destination_ports: tuple[str, ...] = ()
+
+
 @dataclass
 class AzureState:
     nsgs: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
@@ -73,7 +93,16 @@ class AzureState:
     server_subnet_nsgs: dict[str, list[str]] = field(default_factory=dict)  # live: per server
     asgs_of: dict[str, set[str]] = field(default_factory=dict)  # server -> ASG ids
     other_members: dict[str, AddressSet] = field(default_factory=dict)  # ASG -> other NICs
+    # Virtual Network Manager: each virtual network's effective admin rules, and the virtual
+    # network of each link (or server); "*" stands for every link the state holds
+    admin_rules: dict[str, list[AdminRule]] = field(default_factory=dict)
+    vnet_of: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+
+    def admin_rules_of(self, link: Link) -> list[AdminRule]:
+        vnet = self.vnet_of.get(str(link), self.vnet_of.get(link.server, ""))
+        return [*self.admin_rules.get("*", []), *self.admin_rules.get(vnet, [])] if vnet \
+            else list(self.admin_rules.get("*", []))
 
     # Where the state is per interface (a live account), keys are links ("server:address");
     # where it is per server (a module's associations), keys are server names.
@@ -178,12 +207,14 @@ def _rules_for(state: AzureState, ends: _Ends, nsg_key: str, link: Link,
         protocol = arm_text(p.protocol).lower()
         dports = _ports(p.destination_port_ranges or [p.destination_port_range or ""])
         sports = _ports(p.source_port_ranges or [p.source_port_range or ""])
+        wide = protocol == "*" and dports is None
         if protocol in ("*", "tcp", "udp"):
             layer = frozenset({"tcp", "udp"}) if protocol == "*" else frozenset({protocol})
-            ordered.append((p.priority, Rule(label, access, layer, dports, peers, sports)))
+            ordered.append((p.priority, Rule(label, access, layer, dports, peers, sports,
+                                             wide)))
         if protocol in ("*", "icmp"):  # ports do not apply to ICMP
             ordered.append((p.priority, Rule(label, access, frozenset({"icmp", "icmpv6"}), None,
-                                             peers)))
+                                             peers, wide=wide)))
     return [rule for _, rule in sorted(ordered, key=lambda pair: pair[0])]
 
 
@@ -191,6 +222,38 @@ def _nsg_gate(state: AzureState, ends: _Ends, nsg_key: str, link: Link, inbound:
     way = "inbound" if inbound else "outbound"
     return FirstMatch(f"NSG {nsg_key} {way}", _rules_for(state, ends, nsg_key, link, inbound),
                       False, f"NSG {nsg_key}: no rule matches {way}")
+
+
+_ACCESS = {"Allow": Action.ALLOW, "Deny": Action.DENY, "AlwaysAllow": Action.ALWAYS_ALLOW}
+_ORDER = {"Deny": 0, "AlwaysAllow": 1, "Allow": 2}  # at one priority, the strictest first
+
+
+def _admin_gate(ends: _Ends, rules: list[AdminRule], link: Link, inbound: bool,
+                then: list[Gate]) -> Gate:
+    direction = "Inbound" if inbound else "Outbound"
+    found = []
+    for rule in sorted((r for r in rules if r.direction == direction),
+                       key=lambda r: (r.priority, _ORDER.get(r.access, 3), r.label)):
+        near, far = (rule.destinations, rule.sources) if inbound else \
+            (rule.sources, rule.destinations)
+        label = f"{rule.label} ({rule.access}, {rule.priority})"
+        if near and link.address not in ends.addresses(list(near), None, label):
+            continue
+        peers = ends.addresses(list(far), None, label) if far else EVERYWHERE
+        protocol = rule.protocol.lower()
+        dports = _ports(rule.destination_ports) if rule.destination_ports else None
+        sports = _ports(rule.source_ports) if rule.source_ports else None
+        action = _ACCESS.get(rule.access, Action.DENY)
+        wide = protocol in ("any", "*") and dports is None
+        if protocol in ("any", "*", "tcp", "udp"):
+            layer = frozenset({"tcp", "udp"}) if protocol in ("any", "*") else frozenset(
+                {protocol})
+            found.append(Rule(label, action, layer, dports, peers, sports, wide))
+        if protocol in ("any", "*", "icmp"):
+            found.append(Rule(label, action, frozenset({"icmp", "icmpv6"}), None, peers,
+                              wide=wide))
+    way = "inbound" if inbound else "outbound"
+    return Admin(f"security admin rules {way}", found, then)
 
 
 def azure_sides(state: AzureState, links: Iterable[tuple[Link, AddressSet]],
@@ -210,5 +273,9 @@ def azure_sides(state: AzureState, links: Iterable[tuple[Link, AddressSet]],
         subnet = [n for n in state.subnet_nsgs_of(link) if n in state.nsgs]
         inbound = [_nsg_gate(state, ends, n, link, True) for n in subnet + nic]
         outbound = [_nsg_gate(state, ends, n, link, False) for n in nic + subnet]
+        admin = state.admin_rules_of(link)
+        if admin:
+            inbound = [_admin_gate(ends, admin, link, True, inbound)]
+            outbound = [_admin_gate(ends, admin, link, False, outbound)]
         sides += [Side(link, True, inbound, own), Side(link, False, outbound, own)]
     return sides, sorted(set(ends.undecided))

@@ -28,7 +28,14 @@ class Piece:
     peers: AddressSet
     allowed: bool
     because: tuple[str, ...]  # the rules that decided, layer by layer
-    passed: tuple[str, ...] = ()  # a stopped part: the rules of earlier layers that let it by
+    passed: tuple[str, ...] = ()  # a stopped part: the specific rules that let it by before
+    specific: tuple[str, ...] = ()  # an allowed part: the specific rules among `because`
+
+
+def _part(peers: AddressSet, rule: Rule) -> Piece:
+    allowed = rule.action is not Action.DENY
+    return Piece(peers, allowed, (rule.label,),
+                 specific=(rule.label,) if allowed and rule.specific else ())
 
 
 class Gate(ABC):
@@ -58,7 +65,7 @@ class AnyAllows(Gate):
             if rule.action is Action.ALLOW and rule.applies(query):
                 hit = rest & rule.peers
                 if hit:
-                    out.append(Piece(hit, True, (rule.label,)))
+                    out.append(_part(hit, rule))
                     rest = rest - hit
         if rest:
             out.append(Piece(rest, False, (self.none_label,)))
@@ -83,7 +90,7 @@ class FirstMatch(Gate):
             if rule.applies(query):
                 hit = rest & rule.peers
                 if hit:
-                    out.append(Piece(hit, rule.action is not Action.DENY, (rule.label,)))
+                    out.append(_part(hit, rule))
                     rest = rest - hit
         if rest:
             out.append(Piece(rest, self.default_allow, (self.default_label,)))
@@ -108,7 +115,8 @@ class BlockWins(Gate):
                 if rest and rule.applies(query):
                     hit = rest & rule.peers
                     if hit:
-                        out.append(Piece(hit, allowed, (rule.label,)))
+                        out.append(_part(hit, rule) if allowed else
+                                   Piece(hit, False, (rule.label,)))
                         rest = rest - hit
         if rest:
             out.append(Piece(rest, self.default_allow, (self.default_label,)))
@@ -138,7 +146,8 @@ class Stateless(Gate):
             for reply in self.back.decide(query.reverse(), piece.peers):
                 why = tuple(f"{label} (the reply)" for label in reply.because)
                 out.append(Piece(reply.peers, reply.allowed,
-                                 piece.because + why if reply.allowed else why))
+                                 piece.because + why if reply.allowed else why,
+                                 specific=piece.specific if reply.allowed else ()))
         return out
 
     def rules(self) -> Iterator[tuple[Rule, bool]]:
@@ -165,13 +174,14 @@ class Admin(Gate):
                 if rule.action is Action.ALLOW:
                     onward.append((hit, (rule.label,)))
                 else:
-                    out.append(Piece(hit, rule.action is Action.ALWAYS_ALLOW, (rule.label,)))
+                    out.append(_part(hit, rule))
         if rest:
             onward.append((rest, ()))
         for part, labels in onward:
             for piece in run(self.then, query, part):
                 out.append(Piece(piece.peers, piece.allowed,
-                                 labels + piece.because if piece.allowed else piece.because))
+                                 labels + piece.because if piece.allowed else piece.because,
+                                 piece.passed, piece.specific))
         return out
 
     def rules(self) -> Iterator[tuple[Rule, bool]]:
@@ -192,8 +202,10 @@ def run(gates: Sequence[Gate], query: Query, peers: AddressSet) -> list[Piece]:
                 if not part.peers:
                     continue
                 if part.allowed:
-                    onward.append(Piece(part.peers, True, piece.because + part.because))
+                    onward.append(Piece(part.peers, True, piece.because + part.because,
+                                        specific=piece.specific + part.specific))
                 else:
-                    stopped.append(Piece(part.peers, False, part.because, piece.because))
+                    stopped.append(Piece(part.peers, False, part.because,
+                                         piece.specific + part.passed))
         current = onward
     return current + stopped

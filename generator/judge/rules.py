@@ -64,6 +64,7 @@ class Rule:
     ports: iv.Intervals | None
     peers: AddressSet
     sports: iv.Intervals | None = None
+    wide: bool = False  # written for every protocol: one cloud rule split by kind of protocol
 
     def applies(self, query: Query) -> bool:
         if self.protocols is not None and query.protocol not in self.protocols:
@@ -71,6 +72,14 @@ class Rule:
         if self.ports is not None and not iv.covers(self.ports, query.ports):
             return False
         return query.is_icmp or self.sports is None or iv.covers(self.sports, query.sports)
+
+    @property
+    def specific(self) -> bool:
+        """Whether the rule names services (a protocol and its ports or ICMP types), not
+        everything: only such an allow is worth a note when it lets a forbidden flow by."""
+        if self.protocols is None or self.wide:
+            return False
+        return self.ports is not None or self.protocols <= {"icmp", "icmpv6"}
 
     def cuts(self, protocol: str) -> tuple[set[int], set[int]]:
         """Where this rule needs destination and source port pieces to start."""

@@ -108,12 +108,6 @@ def queries(side: Side, scope: Scope, wants: Sequence[Want],
                 yield Query(protocol, dports, sports)
 
 
-def _explicit(labels: tuple[str, ...]) -> tuple[str, ...]:
-    """The rules among `labels` someone wrote: not a cloud's default rule, not a layer that
-    lets everything by for want of a rule."""
-    return tuple(x for x in labels if x and "default rule" not in x)
-
-
 def judge_side(side: Side, scope: Scope, wants: Sequence[Want],
                cut_by: Sequence[Gate] = ()) -> list[Judged]:
     """Every packet class in scope on this side, judged against `wants`. `cut_by`: gates whose
@@ -133,9 +127,8 @@ def judge_side(side: Side, scope: Scope, wants: Sequence[Want],
         judged_sports = query.is_icmp or bool(iv.both((query.sports,), EPHEMERAL))
         missing = tuple((p.peers & intent, p.because) for p in parts
                         if judged_sports and not p.allowed and p.peers & intent)
-        held = tuple((p.peers - intent, explicit, p.because) for p in parts
-                     if not p.allowed and (explicit := _explicit(p.passed))
-                     and p.peers - intent)
+        held = tuple((p.peers - intent, p.passed, p.because) for p in parts
+                     if not p.allowed and p.passed and p.peers - intent)
         found.append(Judged(side.link, side.inbound, query, admitted, intent, extra, missing,
                             held))
     return found

@@ -22,6 +22,7 @@ from typing import Any
 from generator.judge.aws import AwsState, Interface, normalize_protocol
 from generator.judge.sides import Link
 from generator.model import System
+from generator.sources.acl_plan import ACL_TYPES, plan_acls
 from generator.sources.plan import PlanResource, Resolver
 
 AWS_TYPES = ("aws_security_group", "aws_vpc_security_group_ingress_rule",
@@ -29,7 +30,7 @@ AWS_TYPES = ("aws_security_group", "aws_vpc_security_group_ingress_rule",
              "aws_network_interface_sg_attachment", "aws_network_interface", "aws_instance")
 # the resources that own an interface, and the attribute that lists its groups
 OWNERS = {"aws_network_interface": "security_groups", "aws_instance": "vpc_security_group_ids"}
-_BY_SERVER = re.compile(r"^module\.(?P<call>[A-Za-z0-9_-]+)(?:\[[^\]]*\])?"
+_BY_SERVER = re.compile(r"^module\.(?P<call>[A-Za-z0-9_-]+)(?P<instance>\[[^\]]*\])?"
                         r"\.security_group_ids_by_server")
 
 
@@ -61,6 +62,7 @@ class AwsPlan:
 
     def __init__(self, found: list[PlanResource], resolver: Resolver) -> None:
         self.resources = [r for r in found if r.type in AWS_TYPES]
+        self.everything = [r for r in found if r.type in ACL_TYPES]
         self.resolve = resolver
         self.rules: dict[str, list[dict[str, Any]]] = {}
         self.names: dict[str, str] = {}
@@ -182,8 +184,9 @@ class AwsPlan:
             match = _BY_SERVER.match(ref)
             gid = None
             if match and role is not None:
-                prefix = f"{r.module}." if r.module else ""
-                gid = self._module_group(f"{prefix}module.{match.group('call')}", system, role)
+                instance = self.resolve.module_instance(r.module, match.group("call"),
+                                                        match.group("instance"))
+                gid = self._module_group(instance, system, role) if instance else None
             elif match or ref.startswith(("each.", "count.")):
                 continue  # the map itself, or the instance's key: covered by the line above
             elif ref.startswith("aws_security_group.") and ref.count(".") <= 2:
@@ -207,7 +210,8 @@ class AwsPlan:
         undecided is not judged (fail closed: never a missing flow it cannot know)."""
         state = AwsState(labels=dict(self.labels), group_names=dict(self.names),
                          group_tags={g: dict(t) for g, t in self.tags.items()},
-                         rules_of={g: list(rules) for g, rules in self.rules.items()})
+                         rules_of={g: list(rules) for g, rules in self.rules.items()},
+                         acls=dict(plan_acls(self.everything, self.resolve)))
         server_of = {str(k.address): k.server for k in links}
         undecided: list[str] = []
         for r in self.resources:

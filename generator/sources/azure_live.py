@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from generator.judge.addresses import AddressSet
-from generator.judge.azure import DEFAULT_RULES, AzureState
+from generator.judge.azure import DEFAULT_RULES, AdminRule, AzureState
 from generator.judge.sides import Link
 from generator.sources.aws_live import AuditError
 
@@ -123,6 +123,7 @@ class AzureReader:
         self._nics: list[Any] | None = None
         self._nsgs: dict[str, Any] = {}
         self._subnet_nsg: dict[str, str] = {}
+        self._admin: dict[str, list[AdminRule]] = {}
         self.asg_tags: dict[str, dict[str, str]] = {}
 
     def _run(self, action: Callable[[], T]) -> T:
@@ -152,6 +153,48 @@ class AzureReader:
             nsg = subnet.properties.network_security_group if subnet.properties else None
             self._subnet_nsg[subnet_id] = arm_id(nsg.id) if nsg else ""
         return self._subnet_nsg[subnet_id]
+
+
+    def admin_rules(self, vnet_id: str) -> list[AdminRule]:
+        """The effective security admin rules of one virtual network (Virtual Network
+        Manager), every page of them."""
+        if vnet_id not in self._admin:
+            from azure.mgmt.network.models import QueryRequestOptions  # noqa: PLC0415
+
+            parts = _parts(vnet_id)
+            found: list[AdminRule] = []
+            token: str | None = None
+            while True:
+                options = QueryRequestOptions(skip_token=token)
+
+                def page_of(options: Any = options) -> Any:
+                    return self.client.list_network_manager_effective_security_admin_rules(
+                        parts["resource_group"], parts["name"], options)
+
+                page = self._run(page_of)
+                found += [_admin_rule(item) for item in page.value or []]
+                token = page.skip_token
+                if not token:
+                    break
+            self._admin[vnet_id] = found
+        return self._admin[vnet_id]
+
+
+def _admin_rule(item: Any) -> AdminRule:
+    def ends(items: Any) -> tuple[str, ...]:
+        return tuple(str(i.address_prefix) for i in items or [] if i.address_prefix)
+
+    name = str(item.id or "").rsplit("/", 1)[-1] or "rule"
+    collection = str(item.id or "").split("/ruleCollections/")[-1].split("/")[0]
+    label = f"security admin rule {name}" + (f" of collection {collection}" if collection
+                                             and collection != item.id else "")
+    return AdminRule(label, int(item.priority or 0), str(getattr(item.direction, "value",
+                                                                 item.direction) or ""),
+                     str(getattr(item.access, "value", item.access) or "Deny"),
+                     str(getattr(item.protocol, "value", item.protocol) or "Any"),
+                     ends(item.sources), ends(item.destinations),
+                     tuple(str(p) for p in item.source_port_ranges or []),
+                     tuple(str(p) for p in item.destination_port_ranges or []))
 
 
 def _add_nsg(live: LiveGroup, reader: AzureReader, nsg_id: str) -> None:
@@ -205,6 +248,11 @@ def read_live(reader: AzureReader, links: list[Link]) -> LiveGroup:
                 _add_nsg(live, reader, arm_id(nic_nsg.id))
                 live.state.nic_nsgs[key].append(arm_id(nic_nsg.id))
             subnet_nsg = reader.subnet_nsg(cp.subnet.id) if cp.subnet else ""
+            if cp.subnet:  # the virtual network's security admin rules come first
+                vnet = arm_id(cp.subnet.id).split("/subnets/")[0]
+                live.state.vnet_of[key] = vnet
+                if vnet not in live.state.admin_rules:
+                    live.state.admin_rules[vnet] = reader.admin_rules(vnet)
             subnets = live.state.server_subnet_nsgs.setdefault(key, [])
             if subnet_nsg:
                 _add_nsg(live, reader, subnet_nsg)

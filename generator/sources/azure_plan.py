@@ -19,10 +19,11 @@ from azure.mgmt.network.models import (
     SecurityRulePropertiesFormat,
 )
 
-from generator.judge.azure import DEFAULT_RULES, AzureState
+from generator.judge.azure import DEFAULT_RULES, AdminRule, AzureState
 from generator.model import System
 from generator.sources.plan import PlanResource, Resolver
 
+ADMIN_RULE = "azurerm_network_manager_admin_rule"
 NIC_NSG = "azurerm_network_interface_security_group_association"
 NIC_ASG = "azurerm_network_interface_application_security_group_association"
 SUBNET_NSG = "azurerm_subnet_network_security_group_association"
@@ -61,6 +62,8 @@ class AzurePlan:
         for r in found:
             if r.type == "azurerm_network_security_rule":
                 self._rule(r)
+            elif r.type == ADMIN_RULE:
+                self._admin_rule(r)
 
     def _nsg(self, r: PlanResource) -> None:
         properties = NetworkSecurityGroupPropertiesFormat(security_rules=[])
@@ -79,6 +82,22 @@ class AzurePlan:
             rule = _model(block, asgs)
             self._rules(r.address).append(rule)
             self.state.rule_address[id(rule)] = f"{r.address} rule {block.get('name')}"
+
+    def _admin_rule(self, r: PlanResource) -> None:
+        """A security admin rule: the plan does not say which virtual network a server's NIC
+        is in, so it is taken to apply to every server of the system (the review says so)."""
+        v = r.values
+
+        def ends(blocks: Any) -> tuple[str, ...]:
+            return tuple(str(b.get("address_prefix")) for b in blocks or []
+                         if b.get("address_prefix") not in (None, ""))
+
+        self.state.admin_rules.setdefault("*", []).append(AdminRule(
+            r.address, int(v.get("priority") or 0), str(v.get("direction") or ""),
+            str(v.get("action") or "Deny"), str(v.get("protocol") or "Any"),
+            ends(v.get("source")), ends(v.get("destination")),
+            tuple(str(p) for p in v.get("source_port_ranges") or []),
+            tuple(str(p) for p in v.get("destination_port_ranges") or [])))
 
     def _rules(self, key: str) -> list[SecurityRule]:
         properties = self.state.nsgs[key].properties

@@ -23,8 +23,8 @@ from generator.errors import ScadafwError
 SUPPORTED_FORMATS = ("0.", "1.")
 _REF = re.compile(r"^(?P<type>[a-z][a-z0-9_]*)\.(?P<name>[A-Za-z0-9_-]+)"
                   r"(?P<index>\[[^\]]*\])?(?:\.(?P<attr>[a-z_]+))?")
-_MODULE_REF = re.compile(r'^module\.(?P<call>[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.(?P<output>\w+)'
-                         r'(?:\["?(?P<key>[^"\]]+)"?\])?')
+_MODULE_REF = re.compile(r'^module\.(?P<call>[A-Za-z0-9_-]+)(?P<instance>\[[^\]]*\])?\.'
+                         r'(?P<output>\w+)(?:\["?(?P<key>[^"\]]+)"?\])?')
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
 
 
@@ -182,7 +182,7 @@ class Resolver:
             match = _MODULE_REF.match(ref)
             if match:
                 return self._output(module, match.group("call"), match.group("output"),
-                                    match.group("key"))
+                                    match.group("key"), match.group("instance"))
             match = _REF.match(ref)
             if match and match.group("type") not in ("var", "local", "each", "count", "data",
                                                      "path", "terraform", "self"):
@@ -201,12 +201,26 @@ class Resolver:
         known = target.values.get(attr)
         return str(known) if known else target.ident
 
-    def _output(self, module: str, call: str, output: str, key: str | None) -> str | None:
+    def module_instance(self, module: str, call: str, instance: str | None) -> str | None:
+        """The address of a child module's instance: the one the reference names (`["prod"]`,
+        `[0]`), or the only one there is (a `for_each` of one, or no `for_each`)."""
+        prefix = f"{module}." if module else ""
+        child = f"{prefix}module.{call}"
+        if instance:
+            return f"{child}{instance}" if any(m == f"{child}{instance}" or m.startswith(
+                f"{child}{instance}.") for m in self.by_module) else None
+        head = re.compile(re.escape(child) + r"(\[[^\]]*\])?(?=\.|$)")
+        instances = {match.group(0) for m in self.by_module if (match := head.match(m))}
+        return instances.pop() if len(instances) == 1 else None
+
+    def _output(self, module: str, call: str, output: str, key: str | None,
+                instance: str | None = None) -> str | None:
         """A child module's output: the one resource its expression refers to (for a map
         output read with a key, the one named like the key)."""
         prefix = f"{module}." if module else ""
         child = f"{prefix}module.{call}"
-        instances = [m for m in self.by_module if m == child or m.startswith(f"{child}[")]
+        found = self.module_instance(module, call, instance)
+        instances = [found] if found else []
         expression = ((module_config(self.plan, child).get("outputs") or {}).get(output)
                       or {}).get("expression") or {}
         bases = set()
