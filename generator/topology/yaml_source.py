@@ -7,6 +7,9 @@ refused (no alias bomb can expand), and only plain scalars, sequences and mappin
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,14 +159,107 @@ _CONSTRUCTOR = yaml.SafeLoader("")
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null",
                                                  "timestamp")}
 
+# YAML 1.2 core schema: how a plain scalar resolves (yaml.org/spec/1.2.2, 10.3.2). PyYAML reads
+# YAML 1.1, where `no` is false, `05461` is octal and `1:31:21` is base 60; scadafw reads 1.2, and
+# refuses the numbers the two versions read differently (README, "The topology file (version 1)").
+_NULL = re.compile(r"~|null|Null|NULL|")
+_TRUE = re.compile(r"true|True|TRUE")
+_FALSE = re.compile(r"false|False|FALSE")
+_INT10 = re.compile(r"[-+]?[0-9]+")
+_INT8 = re.compile(r"0o[0-7]+")
+_INT16 = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
+_NAN = re.compile(r"\.nan|\.NaN|\.NAN")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+
+
+def core_value(text: str) -> Any:
+    """A plain scalar's value under the YAML 1.2 core schema."""
+    if _NULL.fullmatch(text):
+        return None
+    if _TRUE.fullmatch(text):
+        return True
+    if _FALSE.fullmatch(text):
+        return False
+    if _INT10.fullmatch(text):
+        return int(text, 10)
+    if _INT8.fullmatch(text):
+        return int(text[2:], 8)
+    if _INT16.fullmatch(text):
+        return int(text[2:], 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if _INF.fullmatch(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.fullmatch(text):
+        return float("nan")
+    return text
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _ambiguous(text: str, old: Any, new: Any) -> str | None:
+    """Why a plain scalar is refused: a number with a leading zero, or one that YAML 1.1 and
+    YAML 1.2 read differently."""
+    quoted = f"'{text}' (quoted) if you mean text"
+    if _LEADING_ZERO.fullmatch(text):
+        sign = "-" if text.startswith("-") else ""
+        plain = f"{sign}{text.lstrip('+-0_') or '0'}"
+        read = f"the octal number {old}" if _is_number(old) else "text"
+        return (f"{text} has a leading zero: YAML 1.1 tools read it as {read}, YAML 1.2 tools "
+                f"as {new}; write {plain}, or {quoted}")
+    if not (_is_number(old) or _is_number(new)) or _same(old, new):
+        return None
+    if _SEXAGESIMAL.fullmatch(text):
+        if _is_address(text):
+            return (f"{text} is an IPv6 address, but YAML 1.1 tools read it as the base-60 "
+                    f"number {old}; quote it ('{text}')")
+        return (f"{text} is read as the base-60 number {old} by YAML 1.1 tools and as text by "
+                f"YAML 1.2 ones; write {old} if you mean the number, or {quoted}")
+    shown_old = "text" if isinstance(old, str) else f"the number {old}"
+    shown_new = "text" if isinstance(new, str) else f"the number {new}"
+    return (f"{text} is read as {shown_old} by YAML 1.1 tools and as {shown_new} by YAML 1.2 "
+            f"ones; write the number in plain decimal, or {quoted}")
+
+
+def _same(old: Any, new: Any) -> bool:
+    if type(old) is not type(new):
+        return False
+    return bool(old == new or (isinstance(old, float) and math.isnan(old) and math.isnan(new)))
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
 
 def _scalar(node: ScalarNode, path: str, problems: list[Problem]) -> Any:
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
     if node.tag not in _PLAIN_TAGS:
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
         problems.append(Problem(path, line, col, f"unsupported YAML tag {tag}; write a plain "
                                                  "value"))
         return None
+    implicit = _CONSTRUCTOR.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    if not node.style and node.tag == implicit:  # plain ('' from libyaml, None from PyYAML)
+        new = core_value(node.value)
+        old = _construct(node, path, problems)
+        why = _ambiguous(node.value, old, new)
+        if why is not None:
+            problems.append(Problem(path, line, col, why))
+            return None
+        return new
+    return _construct(node, path, problems)
+
+
+def _construct(node: ScalarNode, path: str, problems: list[Problem]) -> Any:
     try:
         return _CONSTRUCTOR.construct_object(node)
     except yaml.YAMLError as exc:
