@@ -23,6 +23,7 @@ from generator.model import (
     RoleGroup,
 )
 from generator.topology.checker import Checker
+from generator.topology.hosts import network_problem
 from generator.topology.yaml_source import Spanned
 
 CLIENT_KEYS = ("name", "sources", "services", "connects_to")
@@ -120,10 +121,9 @@ def network(check: Checker, item: Spanned, field: str) -> Network | None:
                        "rule to the whole internet or to more than one private range; name "
                        "the networks the hosts are in")
         return None
-    first = net.network_address
-    if first.is_multicast or first.is_loopback or (net.prefixlen == net.max_prefixlen
-                                                   and first.is_unspecified):
-        check.at(item, f"{field}: {item.value} is not a network of hosts")
+    problem = network_problem(net)
+    if problem is not None:
+        check.at(item, f"{field}: {item.value} {problem}")
         return None
     return net
 

@@ -13,6 +13,7 @@ from generator.model import (
     DEFAULT_PORT,
     MONITORS_NAME,
     ONPREM,
+    ROLE_GROUP,
     Address,
     NetworkSpec,
     Role,
@@ -23,6 +24,7 @@ from generator.model import (
 )
 from generator.topology import options, peers
 from generator.topology.checker import Checker
+from generator.topology.hosts import host_problem
 from generator.topology.overlaps import overlaps
 from generator.topology.yaml_source import Spanned, load_spanned, type_name
 
@@ -94,6 +96,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
             _placed(check, top, servers, extra["networks"])
     if servers is not None:
         options.renames(check, top, servers)
+        _monitors_apart(check, top, servers)
     if check.problems or system_name is None or servers is None:
         raise TopologyError(check.problems)
     system = System(
@@ -146,15 +149,19 @@ def _servers(check: Checker, value: Spanned | None) -> list[Server] | None:
     if not isinstance(value.value, list) or not value.value:
         check.at(value, "servers must be a non-empty list of {name, role, addresses} mappings")
         return None
-    servers: list[tuple[Server, Spanned]] = []
+    servers: list[Server] = []
+    roles: list[tuple[Role | None, Spanned]] = []  # every entry's role, whatever else is wrong
     names: dict[str, int] = {}
     seen_addresses: dict[Address, int] = {}
     for entry in value.value:
         if not isinstance(entry.value, dict):
             check.at(entry, f"each server is a mapping with keys {', '.join(SERVER_KEYS)}, "
                             f"got {entry.kind}")
+            roles.append((None, entry))
             continue
-        server = _server(check, entry, seen_addresses)
+        role = _role(check, entry.value.get("role"))
+        roles.append((role, entry))
+        server = _server(check, entry, role, seen_addresses)
         if server is None:
             continue
         if server.name in names:
@@ -162,12 +169,24 @@ def _servers(check: Checker, value: Spanned | None) -> list[Server] | None:
                      f"duplicate server name '{server.name}' (first at line {names[server.name]})")
             continue
         names[server.name] = entry.value["name"].line
-        servers.append((server, entry))
-    _role_counts(check, value, [s for s, _ in servers], [e for _, e in servers])
-    return [s for s, _ in servers]
+        servers.append(server)
+    _role_counts(check, value, roles)
+    return servers
 
 
-def _server(check: Checker, entry: Spanned, seen: dict[Address, int]) -> Server | None:
+def _role(check: Checker, value: Spanned | None) -> Role | None:
+    if value is None:
+        return None
+    allowed = tuple(x.value for x in Role)
+    if isinstance(value.value, str) and value.value in allowed:
+        return Role(value.value)
+    hint = did_you_mean(value.value, allowed) if isinstance(value.value, str) else ""
+    check.at(value, f"unknown role {value.value!r}{hint}; allowed: {', '.join(allowed)}")
+    return None
+
+
+def _server(check: Checker, entry: Spanned, role: Role | None,
+            seen: dict[Address, int]) -> Server | None:
     fields: dict[str, Spanned] = entry.value
     check.unknown_keys(entry, SERVER_KEYS + V2_SERVER_KEYS if check.version == 2 else SERVER_KEYS,
                        "a server", V2_SERVER_KEYS)
@@ -177,15 +196,6 @@ def _server(check: Checker, entry: Spanned, seen: dict[Address, int]) -> Server 
             check.at(entry, f"server is missing required key '{key}'")
             ok = False
     name = check.name(fields["name"], "server name") if "name" in fields else None
-    role = None
-    if "role" in fields:
-        r = fields["role"]
-        allowed = tuple(x.value for x in Role)
-        if isinstance(r.value, str) and r.value in allowed:
-            role = Role(r.value)
-        else:
-            hint = did_you_mean(r.value, allowed) if isinstance(r.value, str) else ""
-            check.at(r, f"unknown role {r.value!r}{hint}; allowed: {', '.join(allowed)}")
     addresses = _addresses(check, fields.get("addresses"), seen)
     monitors = peers.icmp_monitors(check, fields.get("icmp_monitors"))
     network = fields.get("network")
@@ -239,34 +249,61 @@ def _address(check: Checker, item: Spanned) -> Address | None:
     except ValueError:
         check.at(item, f"{text!r} is not an IPv4 or IPv6 address")
         return None
-    if address.is_unspecified or address.is_multicast or address.is_loopback:
-        kind = ("unspecified" if address.is_unspecified
-                else "multicast" if address.is_multicast else "loopback")
-        check.at(item, f"address {text} is a {kind} address, not a server's host address")
+    problem = host_problem(address)
+    if problem is not None:
+        check.at(item, f"address {text} {problem}")
         return None
     return address
 
 
-def _role_counts(
-    check: Checker, where: Spanned, servers: list[Server], entries: list[Spanned]
-) -> None:
-    counts = Counter(s.role for s in servers)
-    mains = [e for s, e in zip(servers, entries, strict=True) if s.role is Role.MAIN]
-    if counts[Role.MAIN] == 0:
+def _role_counts(check: Checker, where: Spanned,
+                 roles: list[tuple[Role | None, Spanned]]) -> None:
+    """Counted on every entry's role, so that a problem elsewhere in an entry (its address,
+    its name) is reported once, not again as a missing role."""
+    known = [(role, entry) for role, entry in roles if role is not None]
+    counts = Counter(role for role, _ in known)
+    mains = [e for r, e in known if r is Role.MAIN]
+    if counts[Role.MAIN] == 0 and len(known) == len(roles):
         check.at(where, "a system needs exactly one server with role 'main'; none found")
     for extra in mains[1:]:
         check.at(extra, f"a system has exactly one 'main'; another is at line {mains[0].line}")
-    standbys = [e for s, e in zip(servers, entries, strict=True) if s.role is Role.STANDBY]
+    standbys = [e for r, e in known if r is Role.STANDBY]
     for extra in standbys[MAX_STANDBYS:]:
         check.at(extra, "at most 2 servers may have role 'standby' (a Triple Standby system)")
-    redundant = min(3, max(1, sum(1 for s in servers if s.group is RoleGroup.REDUNDANT)))
+    redundant = min(3, max(1, sum(1 for r, _ in known if ROLE_GROUP[r] is RoleGroup.REDUNDANT)))
     limit = MAX_PERMANENT[redundant]
-    permanent = [e for s, e in zip(servers, entries, strict=True)
-                 if s.group is not RoleGroup.REDUNDANT]
+    permanent = [e for r, e in known if ROLE_GROUP[r] is not RoleGroup.REDUNDANT]
     for extra in permanent[limit:]:
         check.at(extra, f"at most {limit} permanent standbys (DMZ ones included) are allowed "
                         f"with {redundant} redundant server(s); this is number "
                         f"{permanent.index(extra) + 1}")
+
+
+def _monitors_apart(check: Checker, top: dict[str, Spanned], servers: list[Server]) -> None:
+    """An ICMP monitor host is a router or switch on the way, never a server of the system: the
+    matrix already says which servers ping which, and a DMZ standby's monitor that is the Main
+    would open the DMZ's outbound ICMP to the Main."""
+    owners = {address: server.name for server in servers for address in server.addresses}
+    entries = {e.value["name"].value: e for e in top["servers"].value
+               if isinstance(e.value, dict) and "name" in e.value}
+    for server in servers:
+        listed = entries[server.name].value.get("icmp_monitors")
+        if not server.icmp_monitors or listed is None:
+            continue
+        for item in listed.value:
+            host = _host(item.value)
+            if host in owners:
+                check.at(item, f"icmp_monitors: {host} is the address of server "
+                               f"'{owners[host]}'; a monitor host is a router, switch or other "
+                               "host outside the system: the server rules already carry what "
+                               "the servers send each other")
+
+
+def _host(value: object) -> Address | None:
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
 
 
 def _distinct_peer_names(check: Checker, top: dict[str, Spanned], servers: set[str]) -> None:
