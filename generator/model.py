@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import zlib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -57,12 +58,29 @@ class Target(Enum):
 ONPREM = "onprem"  # a network scadafw writes no module for: on premises, outside the proof
 
 
+# Azure priority slots (docs/design.md, "Azure priorities"): each client, outstation and network
+# has one, from its name alone unless the topology gives `azure_slot`, so that a rule's priority
+# depends only on what the rule is.
+PEER_SLOTS = 100  # clients, and outstations: 2000/3000 + 10 x slot + service
+NETWORK_SLOTS = 10  # networks: 1400 + 50 x slot + ...
+
+
+def name_slot(name: str, count: int) -> int:
+    """The slot a name takes when the topology gives none: CRC-32 of the name, modulo `count`."""
+    return zlib.crc32(name.encode()) % count
+
+
 @dataclass(frozen=True, order=True)
 class NetworkSpec:
     """One network of topology version 2: an AWS VPC, an Azure virtual network, or on premises."""
 
     name: str
     cloud: str  # "aws" | "azure" | ONPREM
+    azure_slot: int | None = None
+
+    @property
+    def slot(self) -> int:
+        return name_slot(self.name, NETWORK_SLOTS) if self.azure_slot is None else self.azure_slot
 
     @property
     def target(self) -> Target | None:
@@ -93,6 +111,11 @@ class Client:
     sources: tuple[Network, ...]
     services: tuple[ClientService, ...]
     connects_to: tuple[RoleGroup, ...]
+    azure_slot: int | None = None
+
+    @property
+    def slot(self) -> int:
+        return name_slot(self.name, PEER_SLOTS) if self.azure_slot is None else self.azure_slot
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +127,11 @@ class Outstation:
     protocol: str  # "tcp" | "udp"
     ports: tuple[int, ...]
     listen_ports: tuple[int, ...] = ()
+    azure_slot: int | None = None
+
+    @property
+    def slot(self) -> int:
+        return name_slot(self.name, PEER_SLOTS) if self.azure_slot is None else self.azure_slot
 
 
 @dataclass(frozen=True, order=True)

@@ -273,7 +273,7 @@ def topologies_v2(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):  # several networks: on premises, AWS VPCs, Azure VNets
         clouds = draw(st.lists(st.sampled_from(["aws", "azure", "onprem"]), min_size=1,
                                max_size=3))
-        doc["networks"] = {f"net-{i}": {"cloud": c} for i, c in enumerate(clouds)}
+        doc["networks"] = {f"net-{i}": {"cloud": c, "azure_slot": i} for i, c in enumerate(clouds)}
         doc.pop("targets", None)
         for i, server in enumerate(doc["servers"]):
             server["network"] = f"net-{draw(st.integers(0, len(clouds) - 1))}"
@@ -379,17 +379,6 @@ def test_resources_helper_reads_the_committed_example() -> None:
     priorities = sorted(r["priority"] for r in found["azurerm_network_security_rule"].values()
                         if r["direction"] == "Inbound" and r["access"] == "Allow")
     assert max(priorities) < 4010  # every allow above every deny
-
-
-def test_azure_client_slots_come_from_the_name_and_never_collide() -> None:
-    from generator.targets.azure.peers import slots  # noqa: PLC0415
-
-    names = [f"client-{i}" for i in range(100)]
-    every = slots(names)
-    assert len(set(every.values())) == 100
-    alone = slots(["client-7"])
-    assert alone["client-7"] == every["client-7"] or alone["client-7"] in {
-        s for n, s in every.items() if n < "client-7"}  # moved on only by an earlier name
 
 
 def test_more_than_100_clients_are_refused(tmp_path: Path) -> None:

@@ -37,6 +37,14 @@ class ResourceChanges:
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.replaced or self.moved)
 
+    @property
+    def priority_moves(self) -> list[tuple[str, int, int]]:
+        """Rules whose Azure priority changes: (address, old, new). A rule of the caller's at
+        the new priority in the same NSG and direction makes the apply fail."""
+        return [(address, old, new) for found in (self.changed, self.replaced)
+                for address, delta in found.items() for key, (old, new) in delta.items()
+                if key == "priority" and old is not None and new is not None]
+
     def summary(self) -> str:
         return (f"{len(self.added)} to add, {len(self.changed)} to change, "
                 f"{len(self.replaced)} to replace, {len(self.removed)} to destroy, "
@@ -185,6 +193,8 @@ def as_text(d: TopologyDiff) -> str:
     lines += [f"  - {_flow_text(k)}" for k in d.flows_removed]
     for cloud, r in d.resources.items():
         lines.append(f"{cloud}: {r.summary()}")
+        lines += [f"  ! {_each(a, r)}: priority moves {old} -> {new}; check that no rule of "
+                  "yours holds it" for a, old, new in r.priority_moves]
         lines += [f"  + {_each(a, r)}" for a in r.added]
         lines += [f"  - {_each(a, r)}" for a in r.removed]
         lines += [f"  -> {_each(a, r)} moved to {_each(b, r)}" for a, b in r.moved]
@@ -215,6 +225,8 @@ def as_json(d: TopologyDiff) -> str:
                                   k: {"old": o, "new": n} for k, (o, n) in v.items()}}
                                   for a, v in r.replaced.items()},
                               "moved": [{"from": a, "to": b} for a, b in r.moved],
+                              "priority_moves": [{"resource": a, "old": o, "new": n}
+                                                 for a, o, n in r.priority_moves],
                               "per_link": sorted(r.per_instance & (
                                   set(r.added) | set(r.removed) | set(r.changed)
                                   | set(r.replaced)))}
@@ -241,8 +253,12 @@ def as_markdown(d: TopologyDiff) -> str:
     for cloud, r in d.resources.items():
         if r.empty:
             continue
-        lines += [f"**{cloud}**: {r.summary()}", "", "| | resource | change |",
-                  "|---|---|---|"]
+        lines += [f"**{cloud}**: {r.summary()}", ""]
+        lines += [f"> :warning: {_cell(a)}: priority moves {o} -> {n}; check that no rule of "
+                  "yours holds it" for a, o, n in r.priority_moves]
+        if r.priority_moves:
+            lines.append("")
+        lines += ["| | resource | change |", "|---|---|---|"]
         lines += [f"| + | {_cell(_each(a, r))} | |" for a in r.added]
         lines += [f"| - | {_cell(_each(a, r))} | |" for a in r.removed]
         lines += [f"| -> | {_cell(_each(a, r))} | moved to {_cell(b)} |" for a, b in r.moved]

@@ -7,7 +7,15 @@ import json
 import sys
 from typing import Any
 
-from generator.model import ClientService, NsgMode, Role, RoleGroup, Target
+from generator.model import (
+    NETWORK_SLOTS,
+    PEER_SLOTS,
+    ClientService,
+    NsgMode,
+    Role,
+    RoleGroup,
+    Target,
+)
 from generator.topology.checker import NAME_PATTERN
 from generator.topology.options import PRIORITY_OFFSETS
 from generator.topology.read import MAX_STANDBYS
@@ -71,7 +79,8 @@ def _version(version: int) -> dict[str, Any]:
             "propertyNames": {"pattern": f"^{NAME_PATTERN.pattern}$"},
             "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["cloud"],
-                "properties": {"cloud": {"enum": ["aws", "azure", "onprem"]}}},
+                "properties": {"cloud": {"enum": ["aws", "azure", "onprem"]},
+                               "azure_slot": _slot(NETWORK_SLOTS)}},
             "description": "Where servers are: one module per aws or azure network.",
         }
         server["icmp_monitors"] = {"type": "array", "uniqueItems": True, "maxItems": 6,
@@ -94,6 +103,7 @@ def _version(version: int) -> dict[str, Any]:
                 "connects_to": {"type": "array", "minItems": 1, "uniqueItems": True,
                                 "items": {"enum": [g.value for g in RoleGroup]},
                                 "default": ["redundant"]},
+                "azure_slot": _slot(PEER_SLOTS),
             }}}
         top["outstations"] = {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
@@ -105,6 +115,7 @@ def _version(version: int) -> dict[str, Any]:
                 "protocol": {"enum": ["tcp", "udp"]},
                 "ports": _ports("Outstation ports the redundant servers connect to."),
                 "listen_ports": _ports("Channel listen ports outstations connect in on."),
+                "azure_slot": _slot(PEER_SLOTS),
             }}}
     top["servers"] = {
         "type": "array", "minItems": 1, "maxItems": 1 + MAX_STANDBYS + 4,
@@ -117,6 +128,11 @@ def _version(version: int) -> dict[str, Any]:
     }
     return {"type": "object", "additionalProperties": False,
             "required": ["version", "system", "servers"], "properties": top}
+
+
+def _slot(count: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": count - 1,
+            "description": "Where its Azure priorities go, when its name's slot is another's."}
 
 
 def topology_schema() -> dict[str, Any]:

@@ -13,7 +13,9 @@ from generator.errors import did_you_mean
 from generator.model import (
     DEFAULT_ADVISE_PORTS,
     DEFAULT_WEB_PORTS,
+    NETWORK_SLOTS,
     ONPREM,
+    PEER_SLOTS,
     Address,
     Client,
     ClientService,
@@ -26,8 +28,9 @@ from generator.topology.checker import Checker
 from generator.topology.hosts import network_problem
 from generator.topology.yaml_source import Spanned
 
-CLIENT_KEYS = ("name", "sources", "services", "connects_to")
-OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports")
+CLIENT_KEYS = ("name", "sources", "services", "connects_to", "azure_slot")
+OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports", "azure_slot")
+NETWORK_KEYS = ("cloud", "azure_slot")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
 MAX_ICMP_MONITORS = 6  # docs/geo-scada.md: up to 3 hosts, plus up to 3 for the Backup connection
@@ -217,11 +220,12 @@ def clients(check: Checker, value: Spanned | None) -> tuple[Client, ...]:
         used = _choices(check, fields.get("services"), "services", services, (), entry)
         reach = _choices(check, fields.get("connects_to"), "connects_to", groups,
                          (RoleGroup.REDUNDANT.value,), entry)
+        slot = azure_slot(check, fields.get("azure_slot"), PEER_SLOTS)
         if sources and used and reach:
             found.append(Client(
                 name, sources,
                 tuple(s for s in ClientService if s.value in used),
-                tuple(g for g in RoleGroup if g.value in reach)))
+                tuple(g for g in RoleGroup if g.value in reach), slot))
     return tuple(sorted(found))
 
 
@@ -243,9 +247,21 @@ def outstations(check: Checker, value: Spanned | None,
             chosen = str(protocol.value)
         ports = port_list(check, fields.get("ports"), "ports", -1, required=True, where=entry)
         listen = port_list(check, fields.get("listen_ports"), "listen_ports", server_port)
+        slot = azure_slot(check, fields.get("azure_slot"), PEER_SLOTS)
         if addresses and chosen and ports:
-            found.append(Outstation(name, addresses, chosen, ports, listen))
+            found.append(Outstation(name, addresses, chosen, ports, listen, slot))
     return tuple(sorted(found))
+
+
+def azure_slot(check: Checker, value: Spanned | None, count: int) -> int | None:
+    """`azure_slot`: where the entry's Azure priorities go, 0 to count - 1 (topology/slots.py)."""
+    if value is None:
+        return None
+    if type(value.value) is not int or not 0 <= value.value < count:
+        check.at(value, f"azure_slot must be a whole number from 0 to {count - 1}, got "
+                        f"{value.value!r}")
+        return None
+    return int(value.value)
 
 
 def icmp_monitors(check: Checker, value: Spanned | None) -> tuple[Address, ...]:
@@ -295,7 +311,7 @@ def networks(check: Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
         if not isinstance(entry.value, dict):
             check.at(entry, f"network '{key}' must be a mapping such as {{cloud: aws}}")
             continue
-        check.unknown_keys(entry, ("cloud",), f"network '{key}'")
+        check.unknown_keys(entry, NETWORK_KEYS, f"network '{key}'")
         cloud = entry.value.get("cloud")
         if cloud is None:
             check.at(entry, f"network '{key}' is missing required key 'cloud' "
@@ -308,6 +324,7 @@ def networks(check: Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
             check.at(cloud, f"unknown cloud {cloud.value!r}{hint}; allowed: "
                             f"{', '.join(NETWORK_CLOUDS)}")
             continue
+        slot = azure_slot(check, entry.value.get("azure_slot"), NETWORK_SLOTS)
         if name is not None:
-            found.append(NetworkSpec(name, str(cloud.value)))
+            found.append(NetworkSpec(name, str(cloud.value), slot))
     return tuple(sorted(found))

@@ -26,6 +26,7 @@ from generator.topology import options, peers
 from generator.topology.checker import Checker
 from generator.topology.hosts import host_problem
 from generator.topology.overlaps import overlaps
+from generator.topology.slots import check_slots
 from generator.topology.yaml_source import Spanned, load_spanned, type_name
 
 SUPPORTED_VERSIONS = (1, 2)
@@ -111,6 +112,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         **extra,
     )
     overlaps(check, top, system)  # found on the flows: only once every key is sound
+    check_slots(check, top, system)
     if check.problems:
         raise TopologyError(check.problems)
     return system

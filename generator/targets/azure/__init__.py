@@ -13,28 +13,21 @@ from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
 AZURERM_PROVIDER_MIN = "4.46"  # the provider schema the emitted resources are checked against
-# The bands scadafw's priorities fall in (before the offset); a band with none of a module's
-# rules in it is free for the caller, as is everything outside the bands.
-BANDS = ((1100, 1399), (1400, 1899), (1900, 1999), (2000, 2999), (3000, 3999), (4000, 4049))
+# Every priority scadafw writes, whatever the topology, lies in 1100-4049 before the offset
+# (allows 1111-1993, peers 2001-3992, denies 4010-4040: rules.py, peers.py). The caller's own
+# rules go outside it: no change to the topology can ever fill those ranges.
+SCADAFW_PRIORITIES = (1100, 4049)
 AZURE_PRIORITIES = (100, 4096)
 
 
 def free_priorities(system: System) -> list[tuple[int, int]]:
-    """The priority ranges (first, last) in every NSG of the module that none of its rules
-    uses, band by band: where the caller's own rules go."""
+    """The priority ranges (first, last) that no rule of this module, nor of any module for
+    another topology with the same offset, uses: where the caller's own rules go."""
     offset = system.azure.priority_offset
-    used = {r.priority - offset for r in nsg_rules(system)}
-    used |= {r.priority - offset for r in peer_nsg_rules(system)}
-    taken = [(low + offset, high + offset) for low, high in BANDS
-             if any(low <= p <= high for p in used)]
-    free, start = [], AZURE_PRIORITIES[0]
-    for low, high in taken:
-        if start < low:
-            free.append((start, low - 1))
-        start = high + 1
-    if start <= AZURE_PRIORITIES[1]:
-        free.append((start, AZURE_PRIORITIES[1]))
-    return free
+    low, high = (p + offset for p in SCADAFW_PRIORITIES)
+    first, last = AZURE_PRIORITIES
+    ranges = [(first, low - 1), (high + 1, last)]
+    return [(a, b) for a, b in ranges if a <= b]
 
 
 def render_azure(system: System) -> ModuleFiles:

@@ -10,15 +10,14 @@ allows (1111-1332) and denies (4010, 4020):
 - 3000 + 10 * slot + service: outstations (poll 1, listen 2)
 - 4030 / 4040: inbound deny, from anywhere, of every TCP (but the server port) / UDP port the
   system uses, in every module (web, advise, outstation poll and listen ports)
-A client's or outstation's slot (0-99) comes from its name alone (CRC-32 modulo 100); two
-names that land on one slot are told apart in name order, the later taking the next free slot.
-Priorities 100-999 stay free for the user's own rules.
+A client's or outstation's slot (0-99), and a network's (0-9), is its `azure_slot` or comes from
+its name alone (CRC-32 modulo 100, or 10); the topology refuses two that meet (topology/slots.py).
+Priorities outside 1100-4049 stay free for the user's own rules.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,26 +30,11 @@ PARTNER_BASE = 1400
 MONITOR_BASE = 1900
 CLIENT_BASE = 2000
 OUTSTATION_BASE = 3000
-SLOTS = 100
-NETWORK_SLOTS = 10  # networks per system (the topology refuses more)
 _PARTNER_SERVICE = {"tcp": 1, "icmp": 2, "icmpv6": 3}
 PEER_DENY = {"tcp": 4030, "udp": 4040}
 _SERVICE_OFFSET = {"viewx": 1, "web": 2, "advise": 3, "poll": 1, "listen": 2, "icmp": 1,
                    "icmpv6": 2}
 _PROTOCOL = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "icmpv6": "Icmp"}
-
-
-def slots(names: list[str], count: int = SLOTS) -> dict[str, int]:
-    """A slot per name from the name alone, unless two collide (then name order decides)."""
-    taken: dict[int, str] = {}
-    found: dict[str, int] = {}
-    for name in sorted(names):
-        slot = zlib.crc32(name.encode()) % count
-        while slot in taken:
-            slot = (slot + 1) % count
-        taken[slot] = name
-        found[name] = slot
-    return found
 
 
 @dataclass(frozen=True)
@@ -102,9 +86,9 @@ def _inbound_services(system: System) -> tuple[tuple[str, tuple[tuple[int, int],
 
 @lru_cache(maxsize=256)
 def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
-    client_slot = slots([c.name for c in system.clients])
-    station_slot = slots([o.name for o in system.outstations])
-    network_slot = slots([n.name for n in system.networks], NETWORK_SLOTS)
+    client_slot = {c.name: c.slot for c in system.clients}
+    station_slot = {o.name: o.slot for o in system.outstations}
+    network_slot = {n.name: n.slot for n in system.networks}
     groups = {partner_name(s): s for s in system.partners}
     rules = []
     shift = system.azure.priority_offset
