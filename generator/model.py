@@ -112,10 +112,14 @@ class Client:
     services: tuple[ClientService, ...]
     connects_to: tuple[RoleGroup, ...]
     azure_slot: int | None = None
+    renamed_from: str = ""  # the name it had before: its rules move, their Azure names stay
 
     @property
     def slot(self) -> int:
-        return name_slot(self.name, PEER_SLOTS) if self.azure_slot is None else self.azure_slot
+        """A renamed entry keeps the slot of the name its Azure rules were created with."""
+        if self.azure_slot is not None:
+            return self.azure_slot
+        return name_slot(self.renamed_from or self.name, PEER_SLOTS)
 
 
 @dataclass(frozen=True, order=True)
@@ -128,10 +132,14 @@ class Outstation:
     ports: tuple[int, ...]
     listen_ports: tuple[int, ...] = ()
     azure_slot: int | None = None
+    renamed_from: str = ""  # the name it had before: its rules move, their Azure names stay
 
     @property
     def slot(self) -> int:
-        return name_slot(self.name, PEER_SLOTS) if self.azure_slot is None else self.azure_slot
+        """A renamed entry keeps the slot of the name its Azure rules were created with."""
+        if self.azure_slot is not None:
+            return self.azure_slot
+        return name_slot(self.renamed_from or self.name, PEER_SLOTS)
 
 
 @dataclass(frozen=True, order=True)
@@ -190,6 +198,13 @@ class System:
     network: str = ""  # in such a view: the network the module is for
     renamed_from: str = ""  # the system's name before; its resources keep that name
     azure: AzureOptions = AzureOptions()
+    previous_port: int | None = None  # a port migration's old port, allowed beside `port`
+
+    @property
+    def server_ports(self) -> tuple[int, ...]:
+        """The server port, and during a port migration the previous one, in order."""
+        return tuple(sorted({self.port} | ({self.previous_port} if self.previous_port else
+                                           set())))
 
     @property
     def resource_name(self) -> str:

@@ -49,7 +49,7 @@ def peer_allows(doc: dict, server: str, address: str, protocol: str, port: int,
                 inbound: bool) -> bool:
     servers = {s["name"]: s for s in doc["servers"]}
     group = GROUP_OF[servers[server]["role"]]
-    server_port = doc.get("port", 5481)
+    server_ports = {doc.get("port", 5481), doc.get("previous_port", doc.get("port", 5481))}
     web = doc.get("web_ports", [443])
     advise = str(doc.get("advise_ports", "5500-5509")).split("-")
     low, high = int(advise[0]), int(advise[-1])
@@ -60,7 +60,7 @@ def peer_allows(doc: dict, server: str, address: str, protocol: str, port: int,
             continue
         services = client["services"]
         if inbound and protocol == "tcp" and (
-                ("viewx" in services and port == server_port)
+                ("viewx" in services and port in server_ports)
                 or ("web" in services and port in web)):
             return True
         if not inbound and protocol == "tcp" and "advise" in services and low <= port <= high:
@@ -92,7 +92,8 @@ def expected_peers(doc: dict, addresses: dict[str, list[str]], server: str, prot
     servers = {s["name"]: s for s in doc["servers"]}
     me = servers[server]
     group = GROUP_OF[me["role"]]
-    server_port = doc.get("port", 5481)
+    # during a port migration (`previous_port`), every server-port flow on both ports
+    server_ports = {doc.get("port", 5481), doc.get("previous_port", doc.get("port", 5481))}
     found = IPSet()
 
     def family(items: list[str]) -> list[str]:
@@ -108,7 +109,8 @@ def expected_peers(doc: dict, addresses: dict[str, list[str]], server: str, prot
         src, dst = (other, me) if inbound else (me, other)
         if not domain_allows(src["role"], dst["role"]):
             continue
-        if (protocol, port) in (("tcp", server_port), ("icmp", 8), ("icmpv6", 128)):
+        if (protocol == "tcp" and port in server_ports) or (protocol, port) in (
+                ("icmp", 8), ("icmpv6", 128)):
             found |= IPSet(family(addresses[name]))
     web = doc.get("web_ports", [443])
     advise = str(doc.get("advise_ports", "5500-5509")).split("-")
@@ -118,7 +120,7 @@ def expected_peers(doc: dict, addresses: dict[str, list[str]], server: str, prot
             continue
         services = client["services"]
         if protocol == "tcp" and (
-                (inbound and "viewx" in services and port == server_port)
+                (inbound and "viewx" in services and port in server_ports)
                 or (inbound and "web" in services and port in web)
                 or (not inbound and "advise" in services and low <= port <= high)):
             found |= IPSet(client["sources"])

@@ -163,7 +163,7 @@ def test_standalone_main_gets_no_self_rule(write_topology: Callable[..., Path],
         ("solo", "main"), ("dmz", "dmz_permanent_standby")])))
     aws = resources(out / "plant-x" / "aws" / "main.tf")
     ingress = set(aws["aws_vpc_security_group_ingress_rule"])
-    assert ingress == {"dmz_permanent_standby_from_redundant_tcp",
+    assert ingress == {"dmz_permanent_standby_from_redundant_tcp_5481",
                        "dmz_permanent_standby_from_redundant_icmp"}
 
 

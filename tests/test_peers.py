@@ -101,7 +101,7 @@ def test_a_client_rule_widened_to_another_group_is_caught_on_aws(modules: Path) 
     tf = modules / "water-west" / "aws" / "main.tf"
     text = tf.read_text()
     block = re.search(r'resource "aws_vpc_security_group_ingress_rule" '
-                      r'"redundant_from_client_control_room_viewx_10_40_20_0_24" \{\n'
+                      r'"redundant_from_client_control_room_viewx_10_40_20_0_24_5481" \{\n'
                       r'  security_group_id = aws_security_group\.redundant\.id', text)
     assert block
     tf.write_text(text.replace(block.group(0), block.group(0).replace(
@@ -367,7 +367,7 @@ def test_aws_peer_rules_have_stable_names_that_do_not_depend_on_order(tmp_path: 
     b = emitted(flipped, tmp_path / "b")
     assert a == b
     names = resources_names(a["aws"]["main.tf"])
-    assert "redundant_from_client_legacy_hmi_viewx_10_40_21_15_32" in names
+    assert "redundant_from_client_legacy_hmi_viewx_10_40_21_15_32_5481" in names
 
 
 def resources_names(text: str) -> set[str]:

@@ -93,14 +93,19 @@ def test_diff_of_a_port_change(write_topology: Callable[..., Path]) -> None:
         ("scada-a", "scada-b", "5500"), ("scada-b", "scada-a", "5500")}
     assert {(f["source"], f["destination"], f["port"]) for f in flows["removed"]} == {
         ("scada-a", "scada-b", "5481"), ("scada-b", "scada-a", "5481")}
+    # in one step: the port's rules go and the new port's come (AWS names a rule with its
+    # port, so a migration's two ports are two rules), and diff says to take three steps
     aws = report["resources"]["aws"]
-    assert aws["added"] == aws["removed"] == []
-    assert set(aws["changed"]) == {
-        "aws_vpc_security_group_ingress_rule.redundant_from_redundant_tcp",
-        "aws_vpc_security_group_egress_rule.redundant_to_redundant_tcp"}
-    for change in aws["changed"].values():
-        assert set(change) == {"from_port", "to_port", "description"}
-        assert change["from_port"] == {"old": 5481, "new": 5500}
+    assert aws["changed"] == {}
+    assert set(aws["removed"]) == {
+        "aws_vpc_security_group_ingress_rule.redundant_from_redundant_tcp_5481",
+        "aws_vpc_security_group_egress_rule.redundant_to_redundant_tcp_5481"}
+    assert set(aws["added"]) == {
+        "aws_vpc_security_group_ingress_rule.redundant_from_redundant_tcp_5500",
+        "aws_vpc_security_group_egress_rule.redundant_to_redundant_tcp_5500"}
+    (step,) = report["port_steps"]
+    assert step.startswith("! port: 5481 -> 5500 in one step")
+    assert "`previous_port: 5481`" in step
     azure = report["resources"]["azure"]
     assert set(azure["changed"]) == {f"azurerm_network_security_rule.{n}" for n in (
         "redundant_in_from_redundant_tcp", "redundant_out_to_redundant_tcp",
@@ -121,7 +126,7 @@ def test_diff_of_a_new_permanent_standby(write_topology: Callable[..., Path]) ->
     assert aws["changed"] == {}  # no existing rule moves: names depend only on what they are
     assert set(aws["added"]) == {
         "aws_security_group.permanent_standby",
-        *(f"aws_vpc_security_group_{k}_rule.{n}_{s}" for s in ("tcp", "icmp") for k, n in (
+        *(f"aws_vpc_security_group_{k}_rule.{n}_{s}" for s in ("tcp_5481", "icmp") for k, n in (
             ("egress", "redundant_to_permanent_standby"),
             ("ingress", "permanent_standby_from_redundant"),
             ("egress", "permanent_standby_to_redundant"),
@@ -155,8 +160,10 @@ def test_diff_without_change_exits_0_and_markdown_says_so(
     code, text = diff(write_topology, topology_text(servers=PAIR),
                       topology_text(servers=PAIR, port=5500), "markdown")
     assert code == 1
-    assert "**aws**: 0 to add, 2 to change, 0 to replace, 0 to destroy, 0 to move" in str(text)
-    assert "| ~ | `aws_vpc_security_group_egress_rule.redundant_to_redundant_tcp` |" in str(text)
+    assert "**aws**: 2 to add, 0 to change, 0 to replace, 2 to destroy, 0 to move" in str(text)
+    assert "| - | `aws_vpc_security_group_egress_rule.redundant_to_redundant_tcp_5481` |" in str(
+        text)
+    assert "> :warning: port: 5481 -> 5500 in one step" in str(text)
 
 
 @pytest.fixture

@@ -125,7 +125,8 @@ def edit_resource(tf: Path, rtype: str, name: str, old: str, new: str) -> None:
 
 def test_a_changed_port_is_caught(modules: Path) -> None:
     edit_resource(modules / "plant-north" / "aws" / "main.tf",
-                  "aws_vpc_security_group_ingress_rule", "permanent_standby_from_redundant_tcp",
+                  "aws_vpc_security_group_ingress_rule",
+                  "permanent_standby_from_redundant_tcp_5481",
                   "5481", "5482")
     found = findings(modules, "aws")
     assert [(f["code"], f["place"]) for f in found] == [

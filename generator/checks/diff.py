@@ -58,6 +58,8 @@ class TopologyDiff:
     flows_added: list[FlowKey] = field(default_factory=list)
     flows_removed: list[FlowKey] = field(default_factory=list)
     resources: dict[str, ResourceChanges] = field(default_factory=dict)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # what, old, new
+    port_steps: list[str] = field(default_factory=list)  # where a port migration stands
 
     @property
     def empty(self) -> bool:
@@ -69,12 +71,23 @@ def _end(name: str, network: str) -> str:
     return f"{name} ({network})" if network else name
 
 
-def _flows(system: System) -> set[FlowKey]:
+def _flows(system: System, names: dict[str, str] | None = None) -> set[FlowKey]:
     """Flows by their ends (with the network, where the topology places servers), so a server
-    moving between networks shows as flows removed and added."""
-    return {(_end(r["source"], r["source_network"]),
-             _end(r["destination"], r["destination_network"]), r["protocol"], r["port"])
-            for r in as_rows(system)}
+    moving between networks shows as flows removed and added; `names` renames parties (the
+    old topology's flows under the names the new one gives them)."""
+    names = names or {}
+    return {(_end(names.get(r["source"], r["source"]), r["source_network"]),
+             _end(names.get(r["destination"], r["destination"]), r["destination_network"]),
+             r["protocol"], port)
+            for r in as_rows(system) for port in str(r["port"]).split(", ")}
+
+
+def renames(new: System) -> list[tuple[str, str, str]]:
+    """(what, old name, new name) of every party `new` says was renamed."""
+    found = [("server", s.renamed_from, s.name) for s in new.servers if s.renamed_from]
+    found += [("client", c.renamed_from, c.name) for c in new.clients if c.renamed_from]
+    found += [("outstation", o.renamed_from, o.name) for o in new.outstations if o.renamed_from]
+    return found
 
 
 @dataclass
@@ -145,9 +158,40 @@ def _replaced_through(module: _Module, changes: ResourceChanges) -> None:
                 grew = True
 
 
+_THREE_STEPS = ("(1) set `port: {new}` and `previous_port: {old}`, and apply: every server-port "
+                "rule allows both; (2) reconfigure the servers and clients to {new}, one at a "
+                "time; (3) remove `previous_port`, and apply: {old} closes")
+
+
+def port_steps(old: System, new: System) -> list[str]:
+    """Where a change of the server port stands in the three steps of a migration (README,
+    "Moving the server port"): partners are reconfigured one at a time, so for a while some
+    use the old port and some the new, and both must be open."""
+    if old.server_ports == new.server_ports:
+        return []
+    if (new.previous_port == old.port and old.previous_port is None
+            and new.port != old.port):
+        return [f"port: step 1 of 3: TCP {new.port} opens beside {old.port} on every "
+                f"server-port rule; next, reconfigure the servers and clients to {new.port}, "
+                "one at a time, then remove `previous_port`"]
+    if old.previous_port and new.previous_port is None and new.port == old.port:
+        return [f"port: step 3 of 3: TCP {old.previous_port} closes; apply only once every "
+                f"server and client uses {new.port}"]
+    if old.previous_port is None and new.previous_port is None:
+        steps = _THREE_STEPS.format(old=old.port, new=new.port)
+        return [f"! port: {old.port} -> {new.port} in one step cuts every partner off until "
+                f"it is reconfigured too (and two servers may both act as Main); migrate in "
+                f"three steps: {steps}"]
+    shown = ", ".join(str(p) for p in old.server_ports)
+    return [f"port: server ports {shown} -> {', '.join(str(p) for p in new.server_ports)}"]
+
+
 def diff_topologies(old: System, new: System) -> TopologyDiff:
     result = TopologyDiff(old, new)
-    flows_before, flows_after = _flows(old), _flows(new)
+    result.renamed = renames(new)
+    result.port_steps = port_steps(old, new)
+    flows_before = _flows(old, {was: now for _, was, now in result.renamed})
+    flows_after = _flows(new)
     result.flows_added = sorted(flows_after - flows_before)
     result.flows_removed = sorted(flows_before - flows_after)
     old_modules, new_modules = _modules(old), _modules(new)
@@ -188,7 +232,9 @@ def _flow_text(key: FlowKey) -> str:
 def as_text(d: TopologyDiff) -> str:
     if d.empty:
         return "no changes\n"
-    lines = [f"flows: +{len(d.flows_added)} -{len(d.flows_removed)}"]
+    lines = [f"renamed: {what} {was} -> {now}" for what, was, now in d.renamed]
+    lines += d.port_steps
+    lines.append(f"flows: +{len(d.flows_added)} -{len(d.flows_removed)}")
     lines += [f"  + {_flow_text(k)}" for k in d.flows_added]
     lines += [f"  - {_flow_text(k)}" for k in d.flows_removed]
     for cloud, r in d.resources.items():
@@ -214,6 +260,8 @@ def _each(address: str, r: ResourceChanges) -> str:
 def as_json(d: TopologyDiff) -> str:
     return json.dumps({
         "changed": not d.empty,
+        "renamed": [{"kind": what, "from": was, "to": now} for what, was, now in d.renamed],
+        "port_steps": d.port_steps,
         "flows": {"added": [dict(zip(("source", "destination", "protocol", "port"), k,
                                      strict=True)) for k in d.flows_added],
                   "removed": [dict(zip(("source", "destination", "protocol", "port"), k,
@@ -243,8 +291,13 @@ def as_markdown(d: TopologyDiff) -> str:
                                               else "")
     if d.empty:
         return f"{title}\n\nNo change to flows or Terraform resources.\n"
-    lines = [title, "", f"**Flows**: {len(d.flows_added)} added, {len(d.flows_removed)} removed",
-             ""]
+    lines = [title, ""]
+    for step in d.port_steps:
+        lines += [f"> {':warning: ' if step.startswith('!') else ''}{step.lstrip('! ')}", ""]
+    if d.renamed:
+        lines += ["**Renamed**: " + ", ".join(f"{what} `{was}` -> `{now}`"
+                                              for what, was, now in d.renamed), ""]
+    lines += [f"**Flows**: {len(d.flows_added)} added, {len(d.flows_removed)} removed", ""]
     if d.flows_added or d.flows_removed:
         lines += ["| | from | to | protocol | port |", "|---|---|---|---|---|"]
         lines += [f"| added | {s} | {t} | {p} | {q} |" for s, t, p, q in d.flows_added]

@@ -15,8 +15,8 @@ from generator.model import System
 from generator.sources.azure_live import LiveGroup, arm_id
 from generator.sources.azure_module import build_nsgs
 from generator.sources.hcl_module import Module, Resource, resources_in
-from generator.targets.aws import aws_rules
 from generator.targets.aws.peers import aws_peer_rules
+from generator.targets.aws.rules import aws_rules
 from generator.targets.azure import render_azure
 
 

@@ -209,15 +209,38 @@ def review_plan(plan: dict[str, Any], system: System, allow_undecided: bool = Fa
     return reviews
 
 
+_AWS_RULE_SAME = ("security_group_id", "ip_protocol", "from_port", "to_port", "cidr_ipv4",
+                  "cidr_ipv6", "referenced_security_group_id", "prefix_list_id")
+_AZURE_RULE_SAME = ("network_security_group_name", "resource_group_name", "direction", "access",
+                    "protocol", "destination_port_range", "destination_port_ranges",
+                    "source_address_prefix", "source_address_prefixes",
+                    "destination_address_prefix", "destination_address_prefixes",
+                    "source_application_security_group_ids",
+                    "destination_application_security_group_ids")
+# What makes two resources the same thing in the cloud, whatever their address: a resource of
+# one address deleted and one of another created with these equal is a rename without `moved`.
+# The first attribute must be known (a new group's id is not), or nothing is matched.
 _SAME = {"aws_network_interface_sg_attachment": ("network_interface_id",),
          "azurerm_network_interface_security_group_association": ("network_interface_id",),
          "azurerm_network_interface_application_security_group_association": (
-             "network_interface_id",)}
+             "network_interface_id",),
+         "aws_vpc_security_group_ingress_rule": _AWS_RULE_SAME,
+         "aws_vpc_security_group_egress_rule": _AWS_RULE_SAME,
+         "azurerm_network_security_rule": _AZURE_RULE_SAME}
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(sorted(_hashable(v) for v in value))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
 
 
 def replacements(plan: dict[str, Any]) -> list[str]:
     """Firewall resources the plan deletes and creates: in place (`-/+`), or under a new
-    address with the same interface (a renamed server without a `moved` block)."""
+    address as the same thing (a renamed server, client or outstation without a `moved`
+    block): while that runs, the flows through it stop."""
     found = []
     deleted: dict[tuple[str, tuple[Any, ...]], str] = {}
     created: list[tuple[tuple[str, tuple[Any, ...]], str]] = []
@@ -230,15 +253,17 @@ def replacements(plan: dict[str, Any]) -> list[str]:
             found.append(f"{change['address']} (replaced in place)")
         elif kind in _SAME and actions in (["delete"], ["create"]):
             side = body.get("before") if actions == ["delete"] else body.get("after")
-            key = (kind, tuple((side or {}).get(a) for a in _SAME[kind]))
+            key = (kind, tuple(_hashable((side or {}).get(a)) for a in _SAME[kind]))
+            if key[1][0] is None:
+                continue
             if actions == ["delete"]:
                 deleted[key] = change["address"]
             else:
                 created.append((key, change["address"]))
     for key, address in created:
-        if key in deleted and key[1] != (None,):
+        if key in deleted:
             found.append(f"{deleted[key]} -> {address} (deleted and created under a new "
-                         "address: add a `moved` block)")
+                         "address: add a `moved` block, or give the entry `renamed_from`)")
     return found
 
 

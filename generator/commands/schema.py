@@ -52,6 +52,9 @@ def _version(version: int) -> dict[str, Any]:
         "system": {**name, "description": "Prefixes every cloud resource name."},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 5481,
                  "description": "The system's server port."},
+        "previous_port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                          "description": "During a port migration, the port the servers move "
+                                         "from: allowed beside `port` until it is removed."},
         "targets": {
             "type": "array", "minItems": 1, "uniqueItems": True,
             "items": {"enum": [t.value for t in Target]},
@@ -104,6 +107,8 @@ def _version(version: int) -> dict[str, Any]:
                                 "items": {"enum": [g.value for g in RoleGroup]},
                                 "default": ["redundant"]},
                 "azure_slot": _slot(PEER_SLOTS),
+                "renamed_from": {**name, "description": "The client's previous name: its "
+                                                        "rules move, their Azure names stay."},
             }}}
         top["outstations"] = {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
@@ -116,6 +121,8 @@ def _version(version: int) -> dict[str, Any]:
                 "ports": _ports("Outstation ports the redundant servers connect to."),
                 "listen_ports": _ports("Channel listen ports outstations connect in on."),
                 "azure_slot": _slot(PEER_SLOTS),
+                "renamed_from": {**name, "description": "The outstation's previous name: its "
+                                                        "rules move, their Azure names stay."},
             }}}
     top["servers"] = {
         "type": "array", "minItems": 1, "maxItems": 1 + MAX_STANDBYS + 4,

@@ -11,7 +11,7 @@ translates these flows into its own rules, and the judge expands them to address
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from generator.intent.matrix import (
@@ -113,6 +113,20 @@ class Flow:
         return self.far.networks
 
     @property
+    def direction(self) -> str:
+        """Azure's word for the side of the module's servers the flow crosses."""
+        return "Inbound" if self.inbound else "Outbound"
+
+    def on(self, ports: tuple[int, int]) -> Flow:
+        """The same flow on one of its port ranges (a rule per port, where a target needs)."""
+        return replace(self, ports=(ports,))
+
+    def with_peer_named(self, name: str) -> Flow:
+        """The same flow with the peer under another name (what a renamed peer's was)."""
+        far = replace(self.far, name=name)
+        return replace(self, source=far) if self.inbound else replace(self, destination=far)
+
+    @property
     def is_icmp(self) -> bool:
         return self.protocol in (ICMP, ICMPV6)
 
@@ -138,6 +152,13 @@ class Flow:
         way = f"{peer} to {self.group.slug}" if self.inbound else f"{self.group.slug} to {peer}"
         text = f"Geo SCADA {way}, {self.protocol.upper()} {self.port_text()}: {self.why}"
         return text[:140]
+
+
+def former_name(system: System, flow: Flow) -> str:
+    """The name a flow's client or outstation had before (`renamed_from`), or ""."""
+    entries = (system.clients if flow.kind == CLIENT else
+               system.outstations if flow.kind == OUTSTATION else ())
+    return next((e.renamed_from for e in entries if e.name == flow.peer), "")
 
 
 def _server_flows(system: System) -> list[Flow]:

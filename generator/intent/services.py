@@ -57,8 +57,8 @@ def _singles(ports: tuple[int, ...]) -> Ports:
 def service_ports(system: System, service: str,
                   outstation: Outstation | None = None) -> tuple[str, Ports]:
     """The protocol and ports of one service: the one place they are written."""
-    if service in (SERVER_PORT, VIEWX):
-        return "tcp", ((system.port, system.port),)
+    if service in (SERVER_PORT, VIEWX):  # both ports during a migration (`previous_port`)
+        return "tcp", _singles(system.server_ports)
     if service == ICMP:
         return "icmp", ((ICMP_ECHO_REQUEST, ICMP_ECHO_REQUEST),)
     if service == ICMPV6:

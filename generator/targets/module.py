@@ -50,11 +50,20 @@ def hcl_environment() -> jinja2.Environment:
         finalize=_only_escaped,
     )
     env.filters.update(q=hcl_string, ident=hcl_identifier, label=hcl_label, comment=hcl_comment,
-                       block=_block, prefixed=_prefixed)
+                       block=_block, prefixed=_prefixed, address=_address)
     return env
 
 
 _SUFFIX = re.compile(r"[a-z0-9-]*")
+_ADDRESS = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
+
+
+def _address(value: object) -> HclText:
+    """A resource address (`type.name`) in a `moved` block."""
+    text = str(value)
+    if not _ADDRESS.fullmatch(text):
+        raise ValueError(f"not a resource address: {text!r}")
+    return HclText(text)
 
 
 def _prefixed(suffix: object) -> HclText:
@@ -137,10 +146,10 @@ def render_module(target: str, system: System, context: dict[str, Any]) -> Modul
     files: ModuleFiles = {}
     hcl = hcl_environment()
     names = ["versions.tf", "variables.tf", "main.tf", "outputs.tf"]
-    if context.get("renamed"):  # servers renamed in the topology: `moved` blocks
-        names.append("renames.tf")
     for name in names:
         files[name] = seal(hcl.get_template(f"{target}/templates/{name}.j2").render(context))
+    if context.get("moves"):  # generator/targets/moves.py
+        files["renames.tf"] = seal(hcl.get_template("common/renames.tf.j2").render(context))
     readme = markdown_environment().get_template(f"{target}/templates/README.md.j2").render(context)
     files["README.md"] = seal(re.sub(r"\n{3,}", "\n\n", readme).rstrip("\n") + "\n")
     return files

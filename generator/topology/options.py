@@ -1,8 +1,9 @@
 """Topology keys about a system's history and its Azure placement, in both versions:
-`renamed_from` (system and server) and `azure` (`nsgs`, `priority_offset`)."""
+`renamed_from` (system, server, client and outstation) and `azure` (`nsgs`, `priority_offset`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from generator.errors import did_you_mean
@@ -51,6 +52,37 @@ def renames(check: Checker, top: dict[str, Spanned], servers: list[Server]) -> N
             check.at(mark, f"servers '{seen[old]}' and '{server.name}' are both renamed from "
                            f"'{old}'")
         seen.setdefault(old, server.name)
+
+
+class Renamed(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def renamed_from(self) -> str: ...
+
+
+def peer_renames(check: Checker, section: Spanned | None, what: str,
+                 items: Sequence[Renamed]) -> None:
+    """A client's or outstation's former name is no current one of its kind, and no two of a
+    kind had one name: each old rule address moves to exactly one new one."""
+    if section is None or not isinstance(section.value, list):
+        return
+    marks = {e.value["name"].value: e.value.get("renamed_from") for e in section.value
+             if isinstance(e.value, dict) and "name" in e.value}
+    names = {i.name for i in items}
+    seen: dict[str, str] = {}
+    for item in items:
+        old, mark = item.renamed_from, marks.get(item.name)
+        if not old or mark is None:
+            continue
+        if old in names:
+            check.at(mark, f"renamed_from '{old}' is the name of another {what} of this "
+                           f"system; a rename needs a name no {what} has now")
+        elif old in seen:
+            check.at(mark, f"{what}s '{seen[old]}' and '{item.name}' are both renamed from "
+                           f"'{old}'")
+        seen.setdefault(old, item.name)
 
 
 def azure(check: Checker, value: Spanned | None) -> AzureOptions:

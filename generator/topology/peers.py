@@ -28,8 +28,9 @@ from generator.topology.checker import Checker
 from generator.topology.hosts import network_problem
 from generator.topology.yaml_source import Spanned
 
-CLIENT_KEYS = ("name", "sources", "services", "connects_to", "azure_slot")
-OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports", "azure_slot")
+CLIENT_KEYS = ("name", "sources", "services", "connects_to", "azure_slot", "renamed_from")
+OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports", "azure_slot",
+                   "renamed_from")
 NETWORK_KEYS = ("cloud", "azure_slot")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
@@ -50,7 +51,7 @@ def port_number(check: Checker, item: Spanned, field: str) -> int | None:
     return int(item.value)
 
 
-def port_list(check: Checker, value: Spanned | None, field: str, server_port: int,
+def port_list(check: Checker, value: Spanned | None, field: str, server_ports: tuple[int, ...],
               default: tuple[int, ...] = (), required: bool = False,
               where: Spanned | None = None) -> tuple[int, ...]:
     """A non-empty list of distinct ports, none of them the server port."""
@@ -68,15 +69,18 @@ def port_list(check: Checker, value: Spanned | None, field: str, server_port: in
             continue
         if port in ports:
             check.at(item, f"port {port} is listed twice in {field}")
-        elif port == server_port:
-            check.at(item, f"{field} holds {port}, the server port: the server port already "
+        elif port in server_ports:
+            which = "the server port" if port == server_ports[-1] and len(server_ports) == 1 \
+                else "a server port (port or previous_port)"
+            check.at(item, f"{field} holds {port}, {which}: the server port already "
                            "carries ViewX and server-to-server traffic; choose another port")
         else:
             ports.append(port)
     return tuple(sorted(ports))
 
 
-def advise_range(check: Checker, value: Spanned | None, server_port: int) -> tuple[int, int]:
+def advise_range(check: Checker, value: Spanned | None,
+                 server_ports: tuple[int, ...]) -> tuple[int, int]:
     """`advise_ports`: "A-B" or one port; the range must not hold the server port."""
     if value is None:
         return DEFAULT_ADVISE_PORTS
@@ -94,15 +98,17 @@ def advise_range(check: Checker, value: Spanned | None, server_port: int) -> tup
         check.at(value, f"advise_ports {text!r} must be a range of ports from 1 to 65535, "
                         "low end first")
         return DEFAULT_ADVISE_PORTS
-    if low <= server_port <= high:
-        check.at(value, f"advise_ports {low}-{high} holds the server port {server_port}; "
+    held = [p for p in server_ports if low <= p <= high]
+    if held:
+        check.at(value, f"advise_ports {low}-{high} holds the server port {held[0]}; "
                         "choose a range without it")
         return DEFAULT_ADVISE_PORTS
     return low, high
 
 
-def web_ports(check: Checker, value: Spanned | None, server_port: int) -> tuple[int, ...]:
-    return port_list(check, value, "web_ports", server_port, DEFAULT_WEB_PORTS)
+def web_ports(check: Checker, value: Spanned | None,
+              server_ports: tuple[int, ...]) -> tuple[int, ...]:
+    return port_list(check, value, "web_ports", server_ports, DEFAULT_WEB_PORTS)
 
 
 def network(check: Checker, item: Spanned, field: str) -> Network | None:
@@ -221,16 +227,17 @@ def clients(check: Checker, value: Spanned | None) -> tuple[Client, ...]:
         reach = _choices(check, fields.get("connects_to"), "connects_to", groups,
                          (RoleGroup.REDUNDANT.value,), entry)
         slot = azure_slot(check, fields.get("azure_slot"), PEER_SLOTS)
+        former = _former(check, fields.get("renamed_from"), name)
         if sources and used and reach:
             found.append(Client(
                 name, sources,
                 tuple(s for s in ClientService if s.value in used),
-                tuple(g for g in RoleGroup if g.value in reach), slot))
+                tuple(g for g in RoleGroup if g.value in reach), slot, former))
     return tuple(sorted(found))
 
 
 def outstations(check: Checker, value: Spanned | None,
-                server_port: int) -> tuple[Outstation, ...]:
+                server_ports: tuple[int, ...]) -> tuple[Outstation, ...]:
     found = []
     for name, fields, entry in _named_entries(check, value, "outstation", OUTSTATION_KEYS):
         addresses = network_list(check, fields.get("addresses"), "addresses", entry, "outstation")
@@ -245,12 +252,24 @@ def outstations(check: Checker, value: Spanned | None,
                                f"{protocol.value!r}{extra}")
         else:
             chosen = str(protocol.value)
-        ports = port_list(check, fields.get("ports"), "ports", -1, required=True, where=entry)
-        listen = port_list(check, fields.get("listen_ports"), "listen_ports", server_port)
+        ports = port_list(check, fields.get("ports"), "ports", (), required=True, where=entry)
+        listen = port_list(check, fields.get("listen_ports"), "listen_ports", server_ports)
         slot = azure_slot(check, fields.get("azure_slot"), PEER_SLOTS)
+        former = _former(check, fields.get("renamed_from"), name)
         if addresses and chosen and ports:
-            found.append(Outstation(name, addresses, chosen, ports, listen, slot))
+            found.append(Outstation(name, addresses, chosen, ports, listen, slot, former))
     return tuple(sorted(found))
+
+
+def _former(check: Checker, value: Spanned | None, name: str) -> str:
+    """`renamed_from` of a client or outstation (checked against other names in read.py)."""
+    if value is None:
+        return ""
+    former = check.name(value, "renamed_from") or ""
+    if former == name:
+        check.at(value, f"'{name}' is renamed from its own name; drop renamed_from")
+        return ""
+    return former
 
 
 def azure_slot(check: Checker, value: Spanned | None, count: int) -> int | None:

@@ -30,7 +30,8 @@ from generator.topology.slots import check_slots
 from generator.topology.yaml_source import Spanned, load_spanned, type_name
 
 SUPPORTED_VERSIONS = (1, 2)
-TOP_KEYS = ("version", "system", "port", "targets", "servers", "renamed_from", "azure")
+TOP_KEYS = ("version", "system", "port", "previous_port", "targets", "servers", "renamed_from",
+            "azure")
 V2_TOP_KEYS = ("web_ports", "advise_ports", "clients", "outstations", "networks")
 SERVER_KEYS = ("name", "role", "addresses", "renamed_from")
 
@@ -74,15 +75,17 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
     renamed_from = options.renamed_from(check, top.get("renamed_from"), "system")
     azure = options.azure(check, top.get("azure"))
     port = _port(check, top.get("port"))
+    previous = _previous_port(check, top.get("previous_port"), port)
+    ports = tuple(sorted({port, previous or port}))
     targets = _targets(check, top.get("targets"))
     servers = _servers(check, top.get("servers"))
     extra: dict[str, Any] = {}
     if version == 2:
         extra = {
-            "web_ports": peers.web_ports(check, top.get("web_ports"), port),
-            "advise_ports": peers.advise_range(check, top.get("advise_ports"), port),
+            "web_ports": peers.web_ports(check, top.get("web_ports"), ports),
+            "advise_ports": peers.advise_range(check, top.get("advise_ports"), ports),
             "clients": peers.clients(check, top.get("clients")),
-            "outstations": peers.outstations(check, top.get("outstations"), port),
+            "outstations": peers.outstations(check, top.get("outstations"), ports),
         }
 
     if version == 2 and servers is not None:
@@ -95,6 +98,9 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
             targets = tuple(t for t in Target
                             if any(n.cloud == t.value for n in extra["networks"]))
             _placed(check, top, servers, extra["networks"])
+    if version == 2:
+        options.peer_renames(check, top.get("clients"), "client", extra["clients"])
+        options.peer_renames(check, top.get("outstations"), "outstation", extra["outstations"])
     if servers is not None:
         options.renames(check, top, servers)
         _monitors_apart(check, top, servers)
@@ -105,6 +111,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         azure=azure,
         name=system_name,
         port=port,
+        previous_port=previous,
         targets=targets,
         servers=tuple(sorted(servers, key=lambda s: s.name)),
         source=source_name,
@@ -123,6 +130,18 @@ def _port(check: Checker, value: Spanned | None) -> int:
         return DEFAULT_PORT
     port = peers.port_number(check, value, "port")
     return DEFAULT_PORT if port is None else port
+
+
+def _previous_port(check: Checker, value: Spanned | None, port: int) -> int | None:
+    """`previous_port`: during a port migration, the port the servers are moving from."""
+    if value is None:
+        return None
+    previous = peers.port_number(check, value, "previous_port")
+    if previous is not None and previous == port:
+        check.at(value, f"previous_port is the port itself ({port}); drop previous_port once "
+                        "the migration is done")
+        return None
+    return previous
 
 
 def _targets(check: Checker, value: Spanned | None) -> tuple[Target, ...]:

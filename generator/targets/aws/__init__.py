@@ -1,14 +1,12 @@
-"""AWS: one security group per role group, one rule resource per flow and direction."""
+"""AWS: one security group per role group, one rule resource per flow, direction and port."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-
 from generator.intent.flows import Flow, group_flows
-from generator.intent.services import SERVER_SERVICES_ORDER
-from generator.model import RoleGroup, System
+from generator.model import System
+from generator.targets.aws.moves import aws_moves
 from generator.targets.aws.peers import aws_peer_rules
+from generator.targets.aws.rules import AwsRule, aws_rules
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
@@ -17,62 +15,6 @@ from generator.targets.module import ModuleFiles, render_module
 # pull request 29484). The tests validate, plan and apply the modules with the provider found on
 # the machine (5.100 here) and check the emitted attributes against the 6.x schema dump.
 AWS_PROVIDER_MIN = "4.56"
-
-
-@dataclass(frozen=True)
-class AwsRule:
-    """One `aws_vpc_security_group_{ingress,egress}_rule`: `group` owns it, `peer` is referenced."""
-
-    direction: str  # "ingress" | "egress"
-    flow: Flow
-    protocol: str
-    from_port: int
-    to_port: int
-    description: str
-
-    @property
-    def group(self) -> RoleGroup:
-        src, dst = self.flow.groups
-        return dst if self.direction == "ingress" else src
-
-    @property
-    def peer(self) -> RoleGroup:
-        src, dst = self.flow.groups
-        return src if self.direction == "ingress" else dst
-
-    @property
-    def resource_type(self) -> str:
-        return f"aws_vpc_security_group_{self.direction}_rule"
-
-    @property
-    def name(self) -> str:
-        """Stable and semantic: it depends only on what the rule is."""
-        link = "from" if self.direction == "ingress" else "to"
-        return f"{self.group.value}_{link}_{self.peer.value}_{self.flow.service}"
-
-    @property
-    def address(self) -> str:
-        return f"{self.resource_type}.{self.name}"
-
-
-def protocol_and_ports(flow: Flow) -> tuple[str, int, int]:
-    """AWS encoding: ICMP rules put the type in from_port and the code in to_port (-1: any)."""
-    (low, high), = flow.ports
-    return (flow.protocol, low, -1) if flow.is_icmp else (flow.protocol, low, high)
-
-
-@lru_cache(maxsize=256)
-def aws_rules(system: System) -> tuple[AwsRule, ...]:
-    rules: list[AwsRule] = []
-    for flow in group_flows(system):
-        protocol, low, high = protocol_and_ports(flow)
-        for direction in ("ingress", "egress"):
-            rules.append(AwsRule(direction, flow, protocol, low, high, flow.description()))
-    # egress rules follow the group that owns them, then ingress: a reader finds a group's rules
-    # together; the order is a function of the rules alone.
-    return tuple(sorted(rules, key=lambda r: (r.group.index, r.direction != "ingress",
-                                             r.peer.index,
-                                             SERVER_SERVICES_ORDER.index(r.flow.service))))
 
 
 def render_aws(system: System) -> ModuleFiles:
@@ -86,6 +28,7 @@ def render_aws(system: System) -> ModuleFiles:
         "peer_rules": aws_peer_rules(system),
         "flows": group_flows(system),
         "provider_min": AWS_PROVIDER_MIN,
+        "moves": aws_moves(system),
     })
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from generator.intent.flows import Flow, peer_flows
 from generator.model import Network, RoleGroup, System
+from generator.targets.aws.names import SERVER_PORT_SERVICES, port_suffix
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,34 @@ class AwsPeerRule:
         return "cidr_ipv4" if self.network.version == 4 else "cidr_ipv6"
 
     @property
+    def on_server_port(self) -> bool:
+        return self.flow.service in SERVER_PORT_SERVICES
+
+    @property
     def name(self) -> str:
+        """What the rule is; a server-port rule carries its port (names.py)."""
+        if self.on_server_port:
+            return self.plain_name + port_suffix(self.from_port)
+        if len(self.flow.ports) == 1 or self.flow.is_icmp:
+            return self.plain_name
+        return f"{self.plain_name}_{self.from_port}"
+
+    @property
+    def plain_name(self) -> str:
         link = "from" if self.flow.inbound else "to"
         peer = re.sub(r"[^a-z0-9]+", "_", f"{self.flow.kind}_{self.flow.peer}")
         if self.flow.kind == "monitor":
             peer = "icmp_monitor"
         where = re.sub(r"[^0-9a-f]+", "_", str(self.network).lower()).strip("_")
-        ports = "" if len(self.flow.ports) == 1 or self.flow.is_icmp else f"_{self.from_port}"
-        return f"{self.group.value}_{link}_{peer}_{self.flow.service}_{where}{ports}"
+        return f"{self.group.value}_{link}_{peer}_{self.flow.service}_{where}"
+
+    @property
+    def description(self) -> str:
+        """A server-port rule names its own port (two during a migration); others, the
+        flow's ports."""
+        if self.on_server_port:
+            return self.flow.on((self.from_port, self.to_port)).description()
+        return self.flow.description()
 
     @property
     def address(self) -> str:

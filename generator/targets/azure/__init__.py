@@ -7,6 +7,7 @@ from __future__ import annotations
 from generator.intent.flows import group_flows
 from generator.model import System
 from generator.targets.azure.hcl import AzurePlacement
+from generator.targets.azure.moves import azure_moves
 from generator.targets.azure.peers import peer_nsg_rules
 from generator.targets.azure.rules import AZURE_SERVICES, allow_priority, nsg_rules
 from generator.targets.limits import Usage
@@ -38,7 +39,7 @@ def render_azure(system: System) -> ModuleFiles:
         "flows": [f for f in group_flows(system) if f.service in AZURE_SERVICES],
         "priority_of": lambda flow: allow_priority(flow, system.azure.priority_offset),
         "free_priorities": free_priorities(system),
-        "renamed": [s for s in system.servers if s.renamed_from],
+        "moves": azure_moves(system),
         "provider_min": AZURERM_PROVIDER_MIN,
     })
 

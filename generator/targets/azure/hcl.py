@@ -58,10 +58,13 @@ class AzurePlacement:
                 ("source_port_range", hcl_string("*"))]
 
     def server_rule(self, rule: NsgRule) -> HclText:
-        port = str(self.system.port) if rule.protocol == "Tcp" else "*"
         entries = self._head(rule.group, rule.rule_name, rule.description, rule.priority,
                              rule.direction, rule.access, rule.protocol)
-        entries.append(("destination_port_range", hcl_string(port)))
+        ports = self.system.server_ports if rule.protocol == "Tcp" else ("*",)
+        if len(ports) == 1:
+            entries.append(("destination_port_range", hcl_string(str(ports[0]))))
+        else:  # a port migration: both ports in the same rules, changed in place
+            entries.append(("destination_port_ranges", _list(tuple(str(p) for p in ports))))
         own = self.asgs(rule.group)
         anywhere = hcl_string("*")
         if rule.peer is not None:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.intent.flows import Flow, partner_name, peer_flows
+from generator.intent.flows import Flow, former_name, partner_name, peer_flows
 from generator.intent.matrix import CLIENT, MONITOR, PARTNER
 from generator.intent.services import system_services
 from generator.model import RoleGroup, System
@@ -51,6 +51,8 @@ class PeerNsgRule:
     ports: tuple[str, ...]  # destination port ranges; ("*",) for ICMP
     prefixes: tuple[str, ...]  # the peer's networks; ("*",) for a deny
     description: str
+    former: str = ""  # the resource name it had before its peer was renamed
+    renamed: str = ""  # which peer was renamed, in words
 
     @property
     def to_peer(self) -> bool:
@@ -61,17 +63,25 @@ def _ident(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def _allow(flow: Flow, priority: int) -> PeerNsgRule:
+def _names(flow: Flow) -> tuple[str, str]:
+    """The rule's resource name and its name inside the NSG."""
     way, link = ("in", "from") if flow.inbound else ("out", "to")
-    direction = "Inbound" if flow.inbound else "Outbound"
     peer = "icmp-monitor" if flow.kind == MONITOR else f"{flow.kind}-{flow.peer}"
+    return (f"{flow.group.value}_{way}_{link}_{_ident(peer)}_{flow.service}",
+            f"allow-{flow.direction.lower()}-{link}-{peer}-{flow.service}")
+
+
+def _allow(flow: Flow, priority: int, former: str = "") -> PeerNsgRule:
+    """A peer renamed from `former` keeps its rules' names inside the NSG (Azure replaces a rule
+    whose name changes); their resources move to the new name's address (moves.py)."""
+    name, rule_name = _names(flow)
+    old_name, old_rule_name = _names(flow.with_peer_named(former)) if former else ("", rule_name)
     ports = ("*",) if flow.is_icmp else tuple(
         str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in flow.ports)
     return PeerNsgRule(
-        flow.group, f"{flow.group.value}_{way}_{link}_{_ident(peer)}_{flow.service}",
-        f"allow-{direction.lower()}-{link}-{peer}-{flow.service}", direction, "Allow",
-        _PROTOCOL[flow.protocol], priority, ports, tuple(str(n) for n in flow.networks),
-        flow.description())
+        flow.group, name, old_rule_name, flow.direction, "Allow", _PROTOCOL[flow.protocol],
+        priority, ports, tuple(str(n) for n in flow.networks), flow.description(), old_name,
+        f"{flow.kind} {former} is now {flow.peer}" if former else "")
 
 
 def _inbound_services(system: System) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
@@ -79,7 +89,7 @@ def _inbound_services(system: System) -> tuple[tuple[str, tuple[tuple[int, int],
     advise and outstation ports), whichever module opens them: what the inbound denies beneath
     the allows cover, in every module, so that `AllowVNetInBound` admits none of them."""
     used = system_services(system)
-    tcp = tuple(p for p in used.get("tcp", ()) if p != (system.port, system.port))
+    tcp = tuple(p for p in used.get("tcp", ()) if p[0] != p[1] or p[0] not in system.server_ports)
     found = (("tcp", tcp), ("udp", tuple(used.get("udp", ()))))
     return tuple((protocol, ports) for protocol, ports in found if ports)
 
@@ -104,7 +114,7 @@ def peer_nsg_rules(system: System) -> tuple[PeerNsgRule, ...]:
             priority = CLIENT_BASE + 10 * client_slot[flow.peer] + offset
         else:
             priority = OUTSTATION_BASE + 10 * station_slot[flow.peer] + offset
-        rules.append(_allow(flow, priority))
+        rules.append(_allow(flow, priority, former_name(system, flow)))
     opened = _inbound_services(system)
     for group in system.groups:
         for protocol, ports in opened:
