@@ -117,7 +117,8 @@ def _csv(system: System) -> str:
 
 
 def _markdown(system: System) -> str:
-    lines = [f"### Geo SCADA flows of `{system.name}` (server port {system.port})", "",
+    also = f", and {system.previous_port} while moving from it" if system.previous_port else ""
+    lines = [f"### Geo SCADA flows of `{system.name}` (server port {system.port}{also})", "",
              "| from | to | protocol | port | purpose |", "|---|---|---|---|---|"]
     for r in as_rows(system):
         src = r["source"] + (f" ({r['source_addresses']})" if r["source_addresses"] else "")
@@ -188,7 +189,8 @@ def _dot(system: System) -> str:
 
 def render_flows(system: System, fmt: str, extra: dict[str, object] | None = None) -> str:
     if fmt == "json":
-        return json.dumps({"system": system.name, "port": system.port,
+        moving = {"previous_port": system.previous_port} if system.previous_port else {}
+        return json.dumps({"system": system.name, "port": system.port, **moving,
                            "flows": as_rows(system), **(extra or {})}, indent=2) + "\n"
     renderers = {"table": _table, "csv": _csv, "markdown": _markdown, "mermaid": _mermaid,
                  "dot": _dot}
