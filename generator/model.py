@@ -53,6 +53,10 @@ ROLE_GROUP: dict[Role, RoleGroup] = {
 class Target(Enum):
     AWS = "aws"
     AZURE = "azure"
+    WINDOWS = "windows"  # Windows Defender Firewall on each server (docs/design.md)
+
+
+CLOUD_TARGETS = (Target.AWS, Target.AZURE)  # what a file without `targets` gets
 
 
 ONPREM = "onprem"  # a network scadafw writes no module for: on premises, outside the proof
@@ -77,6 +81,7 @@ class NetworkSpec:
     name: str
     cloud: str  # "aws" | "azure" | ONPREM
     azure_slot: int | None = None
+    host_firewall: bool = False  # its servers get Windows Defender Firewall scripts
 
     @property
     def slot(self) -> int:

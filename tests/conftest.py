@@ -20,6 +20,8 @@ from generator.sources.hcl_module import resource_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# the committed Terraform modules (a `windows/` folder holds host firewall scripts instead)
+TERRAFORM_MODULES = sorted(p for p in (ROOT / "modules").glob("*/*") if (p / "main.tf").is_file())
 HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False,
                                    with_comments=False)
 

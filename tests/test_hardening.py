@@ -24,7 +24,7 @@ from generator.judge.sides import Link
 from generator.sources.azure_module import build_nsgs
 from generator.sources.hcl_module import read_module
 from generator.topology import load_topology
-from tests.conftest import EXAMPLES, ROOT, parse_hcl, resources, run_cli
+from tests.conftest import EXAMPLES, ROOT, TERRAFORM_MODULES, parse_hcl, resources, run_cli
 from tests.judged import decide_pair
 
 DMZ = ROOT / "examples" / "dmz.yaml"
@@ -84,7 +84,7 @@ def test_aws_rules_take_the_tags() -> None:
 
 
 def test_names_come_from_the_prefix_and_descriptions_name_no_system() -> None:
-    for folder in (ROOT / "modules").glob("*/*"):
+    for folder in TERRAFORM_MODULES:
         main = resources(folder / "main.tf")
         system = folder.parent.name
         for rtype in ("aws_security_group", "azurerm_network_security_group",
@@ -176,7 +176,7 @@ def test_azure_associations_are_keyed_by_link_name() -> None:
 
 
 def test_azure_outputs_give_names_port_and_free_priorities_that_hold_no_rule() -> None:
-    for folder in (ROOT / "modules").glob("*/*"):
+    for folder in TERRAFORM_MODULES:
         outputs = {k: v for block in parse_hcl(folder / "outputs.tf")["output"]
                    for k, v in block.items()}
         assert outputs["server_port"]["value"] == load_port(folder)

@@ -45,16 +45,18 @@ def wrong(report: dict[str, Any], target: str) -> set[tuple[str, str, str]]:
 
 
 def test_one_module_per_cloud_network_and_none_on_premises() -> None:
+    """And one folder of host firewall scripts, for every network with `host_firewall`."""
     assert [(p.folder, p.target.value) for p in placements(load_topology(HYBRID))] == [
-        ("dmz-vpc", "aws"), ("dr-vnet", "azure")]
+        ("dmz-vpc", "aws"), ("dr-vnet", "azure"), ("windows", "windows")]
     assert sorted(p.name for p in (ROOT / "modules" / "river-east").iterdir()) == [
-        "dmz-vpc", "dr-vnet"]
+        "dmz-vpc", "dr-vnet", "windows"]
 
 
 @pytest.mark.parametrize("example", [HYBRID, TWO_VPC], ids=lambda p: p.stem)
 def test_the_whole_system_matches_the_domain_matrix(example: Path) -> None:
-    """Every pair, each side judged in its own network's module (a server on premises has no
-    module: its side is outside this proof)."""
+    """Every pair, each side judged in its own network's module and, where the network has
+    `host_firewall`, in its host's script too (a server on premises with neither is outside
+    this proof)."""
     reports = verified(example, ROOT / "modules")
     assert all(r.ok for r in reports)
     system = load_topology(example)
@@ -70,11 +72,21 @@ def test_the_whole_system_matches_the_domain_matrix(example: Path) -> None:
     for report in reports:
         exact = (lambda _: True) if report.target in ("dmz-vpc", "control-vpc") else (
             lambda j: j.query.protocol != "tcp" or j.query.ports == (system.port,) * 2)
+        if report.target == "windows":  # outbound is Windows' default
+            exact = lambda _: False  # noqa: E731
         assert differences([report], doc, exact) == []
 
 
-def test_on_premises_ends_are_said_to_be_outside_the_proof() -> None:
+def test_on_premises_ends_are_said_to_be_outside_the_proof(tmp_path: Path) -> None:
+    """Unless their host firewall scripts prove them (`host_firewall: true`)."""
     _, report = verify(HYBRID)
+    notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
+    assert not [n for n in notes if "outside this proof" in n]
+    assert "scada-a:192.168.10.10" in str(report)
+    bare = tmp_path / "hybrid.yaml"
+    bare.write_text(HYBRID.read_text().replace(", host_firewall: true", ""))
+    assert run_cli("generate", bare, "--out", tmp_path / "modules").code == 0
+    _, report = verify(bare, tmp_path / "modules")
     notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
     assert any("outside this proof: scada-a, scada-b" in n for n in notes)
 

@@ -156,7 +156,7 @@ def test_networks_on_one_slot_are_refused_too(tmp_path: Path) -> None:
     first, second = _pair_sharing_a_slot("site", 10)
     text = HYBRID.read_text().replace("dr-vnet", first).replace("  plant:", f"  {second}:")
     text = text.replace("network: plant", f"network: {second}").replace(
-        ", azure_slot: 7}", "}")
+        " azure_slot: 7,", "")
     path = tmp_path / "t.yaml"
     path.write_text(text)
     result = run_cli("flows", path)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from generator.intent.listing import as_rows
 from generator.model import System
 from generator.sources.hcl_module import moved_blocks, resources_in
+from generator.sources.windows_script import read_script
 from generator.targets import render_system
 from generator.targets.provider_facts import FORCE_NEW, replaces
 
@@ -120,11 +122,28 @@ def _shown(value: Any, raw: dict[str, dict[str, Any]], prefix: str) -> Any:
     return text[2:-1] if text.startswith("${") and text.endswith("}") else text
 
 
+def _script_rules(files: dict[str, str]) -> _Module:
+    """The host firewall scripts' rules, as resources `windows_firewall_rule.<-Name>` with
+    what each matches and does (a re-run of the script replaces them all; shown per rule)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, text in sorted(files.items()):
+        if name.endswith(".ps1"):
+            for rule in read_script(Path(name), text).rules:
+                attrs = asdict(rule)
+                del attrs["name"], attrs["line"]
+                attrs["remote"] = [str(n) for n in rule.remote or ()] or None
+                found[f"windows_firewall_rule.{rule.name}"] = attrs
+    return _Module(found, {}, set())
+
+
 def _modules(system: System) -> dict[str, _Module]:
     """Module folder (a target, or a network) -> its resources, moves and for_each ones."""
     prefix = f"{system.resource_name}-"
     found = {}
     for folder, files in render_system(system).items():
+        if "main.tf" not in files:
+            found[folder] = _script_rules(files)
+            continue
         raw = resources_in(files["main.tf"])
         shown = {address: {k: _shown(v, raw, prefix) for k, v in attrs.items()
                            if k not in ("for_each", "lifecycle")}

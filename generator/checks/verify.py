@@ -11,10 +11,14 @@ What counts, besides every inbound difference and every missing flow:
 - Azure: an extra outbound destination on the server port or ICMP, which the module's NSG
   denies to anything not allowed above it. Other egress passes Azure's default
   `AllowInternetOutBound`, the site's to restrict.
+- Windows (the host firewall scripts): an extra outbound destination of a DMZ permanent
+  standby among the servers, on the server port or ICMP echo, which its script blocks. Other
+  egress is allowed by Windows' default, the site's to restrict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -27,10 +31,12 @@ from generator.judge.addresses import AddressSet, union
 from generator.judge.aws import aws_sides
 from generator.judge.azure import azure_sides
 from generator.judge.sides import Judged, Side, judge_side
-from generator.model import ONPREM, System, Target
+from generator.judge.windows import windows_sides
+from generator.model import ONPREM, Role, System, Target
 from generator.sources.azure_module import build_nsgs
 from generator.sources.hcl_module import read_module
 from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
+from generator.sources.windows_script import Script, read_script
 from generator.targets.placement import cloud_of, placements
 
 
@@ -47,36 +53,73 @@ def named_addresses(intent: LinkIntent) -> AddressSet:
     return union(p.addresses for p in intent.parties)
 
 
+def _on_server_services(view: System) -> Callable[[Judged], bool]:
+    """Whether a packet class is the server port (TCP) or ICMP."""
+    server_port = service_ports(view, SERVER_PORT)[1]
+
+    def on(judged: Judged) -> bool:
+        q = judged.query
+        return q.protocol in (ICMP, ICMPV6) or (q.protocol == "tcp" and (q.ports,) == server_port)
+
+    return on
+
+
 def azure_outbound(view: System) -> Outbound:
     """The server port and ICMP echo, which the module's NSGs deny to anything not allowed
     above (docs/design.md)."""
-    server_port = service_ports(view, SERVER_PORT)[1]
+    on = _on_server_services(view)
+    return Outbound(lambda j: AddressSet.everything() if on(j) else AddressSet())
 
-    def counted(judged: Judged) -> AddressSet:
-        q = judged.query
-        if q.protocol in (ICMP, ICMPV6) or (q.protocol == "tcp" and (q.ports,) == server_port):
-            return AddressSet.everything()
-        return AddressSet()
 
-    return Outbound(counted)
+def windows_outbound(view: System) -> Outbound:
+    """A DMZ permanent standby's server port and ICMP echo towards every other server, which
+    its script blocks (docs/design.md, "The host firewall")."""
+    on = _on_server_services(view)
+    dmz = {s.name for s in view.servers if s.role is Role.DMZ_PERMANENT_STANDBY}
+    servers = AddressSet.of(*(a for s in (*view.servers, *view.partners) for a in s.addresses))
+    return Outbound(lambda j: servers if j.link.server in dmz and on(j) else AddressSet())
+
+
+def read_scripts(view: System, folder: Path) -> tuple[dict[str, Script | None], list[str]]:
+    """Each server's script, read strictly; what is missing or unreadable as problems."""
+    found: dict[str, Script | None] = {}
+    problems = []
+    if not folder.is_dir():
+        return {}, [f"{folder}: no such folder; run `scadafw generate` first"]
+    for server in view.servers:
+        path = folder / f"{server.name}.ps1"
+        if not path.is_file():
+            found[server.name] = None
+            problems.append(f"{path}: missing; {server.name} is judged with Windows' defaults "
+                            "alone")
+            continue
+        script = found[server.name] = read_script(path)
+        problems += script.problems
+        group = f"scadafw {view.name} {server.name}"
+        if script.group and script.group != group:
+            problems.append(f"{path}: removes the group '{script.group}', not '{group}'")
+    return found, problems
 
 
 def verify_module(view: System, folder_name: str, target: Target, modules: Path,
                   ec2: Any | None = None) -> Report:
     """Judge one module of a system (`view`: the system as that module sees it)."""
     folder = modules / view.name / folder_name
-    module = read_module(folder)
     report = Report(view.name, folder_name, str(folder))
     standing = stand_ins(view)
     intent = expand(view, standing)
     undecided: list[str] = []
     outbound: Outbound
-    if target is Target.AWS:
-        aws = build_in_moto(intent.links, module, ec2)
+    if target is Target.WINDOWS:
+        scripts, problems = read_scripts(view, folder)
+        sides = windows_sides(scripts, own_addresses(intent))
+        outbound = windows_outbound(view)
+    elif target is Target.AWS:
+        aws = build_in_moto(intent.links, read_module(folder), ec2)
         problems, sides = aws.problems, aws_sides(aws, own_addresses(intent))
         outbound = EVERY_EXTRA
     else:
-        azure = build_nsgs(module, view)
+        azure = build_nsgs(read_module(folder), view)
         problems = azure.problems
         sides, undecided = azure_sides(azure, own_addresses(intent), named_addresses(intent))
         outbound = azure_outbound(view)
@@ -90,7 +133,9 @@ def verify_module(view: System, folder_name: str, target: Target, modules: Path,
     for name, address in sorted(standing.items()):
         report.add(NOTE, f"{name} lists no address: judged at the stand-in {address}",
                    note=True)
-    outside = sorted(p.name for p in view.partners if cloud_of(view, p.network) == ONPREM)
+    hosts = {n.name for n in view.networks if n.host_firewall}
+    outside = sorted(p.name for p in view.partners if cloud_of(view, p.network) == ONPREM
+                     and p.network not in hosts and target is not Target.WINDOWS)
     if outside:
         report.add(NOTE, f"on premises, outside this proof: {', '.join(outside)}; their "
                          "firewall must allow what `scadafw flows` lists for them", note=True)

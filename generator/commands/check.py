@@ -67,6 +67,9 @@ def _extra(entry: Path) -> str | None:
             len(_ANY_BLOCK.findall(text)) != len(_HISTORY_BLOCK.findall(text))):
         return ("not generated: a file of yours that adds to the module (keep only moved, "
                 "import and removed blocks here; put the rest in your root configuration)")
+    if entry.suffix.lower() == ".ps1":
+        return ("not generated: a script scadafw neither writes nor verifies; keep your own "
+                "firewall rules in a group of your own, outside this folder")
     return None
 
 

@@ -16,7 +16,8 @@ def add_parser(sub: Any) -> None:
         help="show flows and Terraform resources a topology change adds, removes or changes",
         description="Compare two topology files: flows added and removed, and per cloud the "
         "Terraform resources added, removed and changed (by address, with the changed "
-        "attributes). Exit 0 when nothing changes, 1 when something does. The markdown "
+        "attributes), and the host firewall scripts' rules as `windows_firewall_rule.<name>`. "
+        "Exit 0 when nothing changes, 1 when something does. The markdown "
         "output is fit to paste as a pull-request comment.",
     )
     p.add_argument("old", metavar="OLD", type=Path, help="topology before the change")

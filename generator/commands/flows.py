@@ -18,7 +18,10 @@ def add_parser(sub: Any) -> None:
         help="list the intended server-to-server flows of a topology",
         description="Print one row per source server, destination server, protocol and port, "
         "with its Geo SCADA purpose. csv and markdown suit an on-premises firewall team; "
-        "mermaid and dot draw the flows; json adds the cloud quota headroom.",
+        "mermaid and dot draw the flows; json adds the cloud quota headroom; ports is the "
+        "ports-and-services baseline as CSV (server,protocol,port,sources,purpose: each port "
+        "a server listens on, the exact sources allowed, and why), the evidence NERC "
+        "CIP-007-6 R1.1 and IEC 62443-3-3 SR 7.7 audits ask for.",
     )
     p.add_argument("topology", metavar="TOPOLOGY", type=Path, help="topology file (YAML)")
     p.add_argument("--format", choices=FORMATS, default="table",

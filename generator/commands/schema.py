@@ -83,7 +83,11 @@ def _version(version: int) -> dict[str, Any]:
             "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["cloud"],
                 "properties": {"cloud": {"enum": ["aws", "azure", "onprem"]},
-                               "azure_slot": _slot(NETWORK_SLOTS)}},
+                               "azure_slot": _slot(NETWORK_SLOTS),
+                               "host_firewall": {
+                                   "type": "boolean",
+                                   "description": "Its servers get Windows Defender Firewall "
+                                                  "scripts (<system>/windows/)."}}},
             "description": "Where servers are: one module per aws or azure network.",
         }
         server["icmp_monitors"] = {"type": "array", "uniqueItems": True, "maxItems": 6,

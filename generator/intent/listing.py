@@ -9,11 +9,12 @@ import json
 from dataclasses import dataclass
 
 from generator.intent.flows import Flow, group_flows, peer_flows
+from generator.intent.hosts import PORT_FIELDS, port_rows
 from generator.intent.matrix import PARTNER, pair_services, server_allows
 from generator.intent.services import SERVER_SERVICES_ORDER, service_label, service_ports
 from generator.model import RoleGroup, Server, System
 
-FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot")
+FORMATS = ("table", "json", "csv", "markdown", "mermaid", "dot", "ports")
 ROW_FIELDS = ("source", "source_group", "source_addresses", "destination", "destination_group",
               "destination_addresses", "protocol", "port", "purpose", "source_network",
               "destination_network")
@@ -116,6 +117,15 @@ def _csv(system: System) -> str:
     return out.getvalue()
 
 
+def _ports(system: System) -> str:
+    """The ports-and-services baseline as CSV (generator/intent/hosts.py)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=PORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(port_rows(system))
+    return out.getvalue()
+
+
 def _markdown(system: System) -> str:
     also = f", and {system.previous_port} while moving from it" if system.previous_port else ""
     lines = [f"### Geo SCADA flows of `{system.name}` (server port {system.port}{also})", "",
@@ -193,5 +203,5 @@ def render_flows(system: System, fmt: str, extra: dict[str, object] | None = Non
         return json.dumps({"system": system.name, "port": system.port, **moving,
                            "flows": as_rows(system), **(extra or {})}, indent=2) + "\n"
     renderers = {"table": _table, "csv": _csv, "markdown": _markdown, "mermaid": _mermaid,
-                 "dot": _dot}
+                 "dot": _dot, "ports": _ports}
     return renderers[fmt](system)

@@ -13,6 +13,7 @@ from generator.targets.azure import azure_limits, render_azure
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles
 from generator.targets.placement import placements
+from generator.targets.windows import render_windows, windows_limits
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class TargetKind:
 TARGETS: dict[Target, TargetKind] = {
     Target.AWS: TargetKind(render_aws, aws_limits),
     Target.AZURE: TargetKind(render_azure, azure_limits),
+    Target.WINDOWS: TargetKind(render_windows, windows_limits),
 }
 
 

@@ -4,7 +4,9 @@ Without `networks` (version 1, or version 2 without the key) the networks are im
 target, named `aws` and `azure`, each holding every server: the version-1 layout. With them,
 each `aws` or `azure` network that holds a server gets a module `<system>/<network>/`, rendered
 from a view of the system that holds the servers placed in it and names the others as
-`partners`; an `onprem` network gets none (its firewall is not scadafw's to write).
+`partners`; an `onprem` network gets none (its firewall is not scadafw's to write). The servers
+of networks with `host_firewall: true` get Windows Defender Firewall scripts in
+`<system>/windows/`, from a view that holds them all (target `windows`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ def placements(system: System) -> list[Placement]:
         view = replace(system, servers=local, partners=others, targets=(target,),
                        network=network.name)
         found.append(Placement(network.name, target, view))
+    hosts = {n.name for n in system.networks if n.host_firewall}
+    scripted = tuple(s for s in system.servers if s.network in hosts)
+    if scripted:  # the host firewall scripts: servers of every network that asks for them
+        others = tuple(s for s in system.servers if s.network not in hosts)
+        view = replace(system, servers=scripted, partners=others, targets=(Target.WINDOWS,))
+        found.append(Placement(Target.WINDOWS.value, Target.WINDOWS, view))
     return found
 
 

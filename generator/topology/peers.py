@@ -31,7 +31,7 @@ from generator.topology.yaml_source import Spanned
 CLIENT_KEYS = ("name", "sources", "services", "connects_to", "azure_slot", "renamed_from")
 OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports", "azure_slot",
                    "renamed_from")
-NETWORK_KEYS = ("cloud", "azure_slot")
+NETWORK_KEYS = ("cloud", "azure_slot", "host_firewall")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
 MAX_ICMP_MONITORS = 6  # docs/geo-scada.md: up to 3 hosts, plus up to 3 for the Backup connection
@@ -344,6 +344,10 @@ def networks(check: Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
                             f"{', '.join(NETWORK_CLOUDS)}")
             continue
         slot = azure_slot(check, entry.value.get("azure_slot"), NETWORK_SLOTS)
+        hosts = entry.value.get("host_firewall")
+        if hosts is not None and not isinstance(hosts.value, bool):
+            check.at(hosts, f"host_firewall must be true or false, got {hosts.value!r}")
         if name is not None:
-            found.append(NetworkSpec(name, str(cloud.value), slot))
+            found.append(NetworkSpec(name, str(cloud.value), slot,
+                                     hosts is not None and hosts.value is True))
     return tuple(sorted(found))

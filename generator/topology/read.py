@@ -10,6 +10,7 @@ from typing import Any
 from generator.errors import TopologyError, did_you_mean
 from generator.intent.matrix import SERVER_SERVICES, server_allows
 from generator.model import (
+    CLOUD_TARGETS,
     DEFAULT_PORT,
     MONITORS_NAME,
     ONPREM,
@@ -24,6 +25,7 @@ from generator.model import (
 )
 from generator.topology import options, peers
 from generator.topology.checker import Checker
+from generator.topology.host_firewall import check_hosts
 from generator.topology.hosts import host_problem
 from generator.topology.overlaps import overlaps
 from generator.topology.slots import check_slots
@@ -59,15 +61,7 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         if key not in top:
             check.at(doc, f"missing required key '{key}'")
 
-    version = 1
-    if "version" in top:
-        v = top["version"]
-        if type(v.value) is not int or v.value not in SUPPORTED_VERSIONS:
-            check.at(v, f"version must be 1 or 2 (the versions this scadafw reads), "
-                        f"got {v.value!r}")
-        else:
-            version = v.value
-    check.version = version
+    version = check.version = _version(check, top.get("version"))
     check.unknown_keys(doc, TOP_KEYS + V2_TOP_KEYS if version == 2 else TOP_KEYS,
                        "the topology", V2_TOP_KEYS)
 
@@ -97,6 +91,8 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         if "networks" in top:
             targets = tuple(t for t in Target
                             if any(n.cloud == t.value for n in extra["networks"]))
+            if any(n.host_firewall for n in extra["networks"]):
+                targets += (Target.WINDOWS,)
             _placed(check, top, servers, extra["networks"])
     if version == 2:
         options.peer_renames(check, top.get("clients"), "client", extra["clients"])
@@ -118,11 +114,28 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
         version=version,
         **extra,
     )
-    overlaps(check, top, system)  # found on the flows: only once every key is sound
+    _whole(check, top, system)
+    return system
+
+
+def _whole(check: Checker, top: dict[str, Spanned], system: System) -> None:
+    """What is checked on the system as a whole, once every key is sound: parties that hold a
+    server (found on the flows), Azure priority slots, and the host firewall's addresses."""
+    overlaps(check, top, system)
     check_slots(check, top, system)
+    check_hosts(check, top, system)
     if check.problems:
         raise TopologyError(check.problems)
-    return system
+
+
+def _version(check: Checker, value: Spanned | None) -> int:
+    if value is None:
+        return 1
+    if type(value.value) is not int or value.value not in SUPPORTED_VERSIONS:
+        check.at(value, f"version must be 1 or 2 (the versions this scadafw reads), "
+                        f"got {value.value!r}")
+        return 1
+    return int(value.value)
 
 
 def _port(check: Checker, value: Spanned | None) -> int:
@@ -146,7 +159,7 @@ def _previous_port(check: Checker, value: Spanned | None, port: int) -> int | No
 
 def _targets(check: Checker, value: Spanned | None) -> tuple[Target, ...]:
     if value is None:
-        return tuple(Target)
+        return CLOUD_TARGETS
     allowed = tuple(t.value for t in Target)
     if not isinstance(value.value, list) or not value.value:
         check.at(value, f"targets must be a non-empty list of: {', '.join(allowed)}")
