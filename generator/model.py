@@ -54,9 +54,14 @@ class Target(Enum):
     AWS = "aws"
     AZURE = "azure"
     WINDOWS = "windows"  # Windows Defender Firewall on each server (docs/design.md)
+    PERIMETER = "perimeter"  # an on-premises network's perimeter policy (aerleon)
 
 
 CLOUD_TARGETS = (Target.AWS, Target.AZURE)  # what a file without `targets` gets
+LISTED_TARGETS = (Target.AWS, Target.AZURE, Target.WINDOWS)  # what `targets` may name
+# the platforms an on-premises network's `firewalls` may name (aerleon's names), whose
+# renderings scadafw writes (generator/targets/perimeter/render.py)
+FIREWALL_PLATFORMS = ("paloalto", "fortigate", "ciscoasa", "srx", "iptables")
 
 
 ONPREM = "onprem"  # a network scadafw writes no module for: on premises, outside the proof
@@ -82,6 +87,7 @@ class NetworkSpec:
     cloud: str  # "aws" | "azure" | ONPREM
     azure_slot: int | None = None
     host_firewall: bool = False  # its servers get Windows Defender Firewall scripts
+    firewalls: tuple[str, ...] = ()  # on premises: the platforms its perimeter policy renders
 
     @property
     def slot(self) -> int:

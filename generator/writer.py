@@ -40,6 +40,7 @@ def write_modules(out: Path, modules: Tree) -> list[Path]:
             swap = _Swap(out / folder, staging / f"new-{i}")
             swap.staged.mkdir()
             for name, text in sorted(files.items()):
+                (swap.staged / name).parent.mkdir(parents=True, exist_ok=True)
                 (swap.staged / name).write_text(text, encoding="utf-8", newline="\n")
             swap.dest.parent.mkdir(parents=True, exist_ok=True)
             swaps.append(swap)
@@ -87,8 +88,9 @@ def users_entries(folder: Path, generated: dict[str, str]) -> list[Path]:
     """What in a module folder is the user's: folders, and files without scadafw's header
     that generate does not write."""
     kept = []
+    folders = {name.split("/")[0] for name in generated if "/" in name}
     for entry in sorted(folder.iterdir()):
-        if entry.name in generated:
+        if entry.name in generated or entry.name in folders:
             continue
         if entry.is_dir() or not is_generated(entry):
             kept.append(entry)

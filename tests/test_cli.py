@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from generator import __version__
+from generator.targets.placement import placements
+from generator.topology import load_topology
 from tests.conftest import EXAMPLES, run_cli, snapshot, topology_text
 
 
@@ -126,9 +128,12 @@ def test_out_that_is_a_file_is_refused(write_topology: Callable[..., Path],
 def test_verify_passes_on_the_examples() -> None:
     result = run_cli("verify", *EXAMPLES)
     assert result.code == 0, result.out + result.err
-    # two cloud modules each, and hybrid-dr's host firewall scripts
-    assert result.out.count("judged by sets: exact") == 2 * len(EXAMPLES) + 1
+    # every module: cloud modules, host firewall scripts, perimeter policies
+    placed = [p for e in EXAMPLES for p in placements(load_topology(e))]
+    assert len(placed) == 2 * len(EXAMPLES) + 3  # hybrid-dr has four, two-site three
+    assert result.out.count("judged by sets: exact") == len(placed)
     assert "river-east / windows" in result.out
+    assert "lake-shore / north" in result.out
 
 
 def test_verify_without_modules_is_a_usage_error(tmp_path: Path) -> None:

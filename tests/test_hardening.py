@@ -52,7 +52,7 @@ def test_aws_modules_attach_nothing_and_the_examples_list_groups_in_the_owner() 
         assert "aws_network_interface_sg_attachment" not in tf.read_text(), tf
     roots = sorted(p for p in (ROOT / "examples").glob("*/*/main.tf")
                    if "hashicorp/aws" in p.read_text())
-    assert len(roots) == 7
+    assert len(roots) == 8
     for root in roots:
         found = resources(root)
         assert "aws_network_interface_sg_attachment" not in found, root
@@ -62,7 +62,7 @@ def test_aws_modules_attach_nothing_and_the_examples_list_groups_in_the_owner() 
 
 
 def test_example_roots_share_one_body() -> None:
-    """The seven AWS roots differ only in their comment and the module they call."""
+    """The eight AWS roots differ only in their comment and the module they call."""
     bodies = set()
     for root in (ROOT / "examples").glob("*/*/main.tf"):
         text = root.read_text()

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.model import Target
 from tests.conftest import ROOT, parse_hcl, resources, run_cli
 from tests.domain import domain_allows
 from tests.judged import differences, reaches, verified
@@ -48,7 +47,7 @@ def test_during_a_migration_both_ports_pass_where_the_domain_says_and_nothing_el
     topology, modules = _migrating(example, tmp_path)
     doc = yaml.safe_load(topology.read_text())
     roles = {s["name"]: s["role"] for s in doc["servers"]}
-    for target in (t.value for t in Target):
+    for target in ("aws", "azure", "windows"):
         reports = [r for r in verified(topology, modules) if r.target == target]
         assert reports
         assert all(r.ok for r in reports), [str(f) for r in reports for f in r.failures]

@@ -45,11 +45,13 @@ def wrong(report: dict[str, Any], target: str) -> set[tuple[str, str, str]]:
 
 
 def test_one_module_per_cloud_network_and_none_on_premises() -> None:
-    """And one folder of host firewall scripts, for every network with `host_firewall`."""
+    """On premises, the network's perimeter policy instead; and one folder of host firewall
+    scripts, for every network with `host_firewall`."""
     assert [(p.folder, p.target.value) for p in placements(load_topology(HYBRID))] == [
-        ("dmz-vpc", "aws"), ("dr-vnet", "azure"), ("windows", "windows")]
+        ("dmz-vpc", "aws"), ("dr-vnet", "azure"), ("plant", "perimeter"),
+        ("windows", "windows")]
     assert sorted(p.name for p in (ROOT / "modules" / "river-east").iterdir()) == [
-        "dmz-vpc", "dr-vnet", "windows"]
+        "dmz-vpc", "dr-vnet", "plant", "windows"]
 
 
 @pytest.mark.parametrize("example", [HYBRID, TWO_VPC], ids=lambda p: p.stem)
@@ -62,14 +64,21 @@ def test_the_whole_system_matches_the_domain_matrix(example: Path) -> None:
     system = load_topology(example)
     roles = {s.name: s.role.value for s in system.servers}
     links = {s.name: [str(a) for a in s.addresses] for s in system.servers}
+    network = {s.name: s.network for s in system.servers}
+    onprem = {n.name for n in system.networks if n.cloud == "onprem"}
     for a, role_a in roles.items():
         for b, role_b in roles.items():
             if a != b:
+                # two servers of one on-premises network never cross its perimeter
+                crossing = [r for r in reports if not (
+                    r.target in onprem and network[a] == network[b] == r.target)]
                 for protocol, port in (("tcp", system.port), ("icmp", 8)):
-                    assert reaches(reports, a, b, protocol, port, links) == domain_allows(
+                    assert reaches(crossing, a, b, protocol, port, links) == domain_allows(
                         role_a, role_b), (a, b, protocol)
     doc = yaml.safe_load(example.read_text())
     for report in reports:
+        if report.target in onprem:
+            continue  # judged against the domain in tests/test_perimeter.py, inside aside
         exact = (lambda _: True) if report.target in ("dmz-vpc", "control-vpc") else (
             lambda j: j.query.protocol != "tcp" or j.query.ports == (system.port,) * 2)
         if report.target == "windows":  # outbound is Windows' default
@@ -77,18 +86,19 @@ def test_the_whole_system_matches_the_domain_matrix(example: Path) -> None:
         assert differences([report], doc, exact) == []
 
 
-def test_on_premises_ends_are_said_to_be_outside_the_proof(tmp_path: Path) -> None:
-    """Unless their host firewall scripts prove them (`host_firewall: true`)."""
-    _, report = verify(HYBRID)
-    notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
-    assert not [n for n in notes if "outside this proof" in n]
-    assert "scada-a:192.168.10.10" in str(report)
+def test_on_premises_servers_are_judged_at_their_perimeter(tmp_path: Path) -> None:
+    """Each on-premises network's perimeter policy proves its servers' side of every flow
+    that crosses it, with or without their host firewall scripts."""
     bare = tmp_path / "hybrid.yaml"
     bare.write_text(HYBRID.read_text().replace(", host_firewall: true", ""))
     assert run_cli("generate", bare, "--out", tmp_path / "modules").code == 0
-    _, report = verify(bare, tmp_path / "modules")
-    notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
-    assert any("outside this proof: scada-a, scada-b" in n for n in notes)
+    for topology, modules in ((HYBRID, None), (bare, tmp_path / "modules")):
+        code, report = verify(topology, modules)
+        assert code == 0
+        notes = [f["message"] for r in report["results"] for f in r["findings"] if f["note"]]
+        assert not [n for n in notes if "outside this proof" in n]
+        (plant,) = [r for r in report["results"] if r["target"] == "plant"]
+        assert plant["classes"] == 12  # scada-a and scada-b, both sides, 3 services
 
 
 def test_partners_in_other_networks_are_named_by_their_host_addresses() -> None:

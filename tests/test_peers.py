@@ -302,7 +302,20 @@ def test_version_2_rules_open_only_what_the_file_names(doc: dict[str, Any],
     servers = {str(ipaddress.ip_network(a)) for s in doc["servers"]
                for a in s.get("addresses", [])}
     for files in modules.values():
-        check_module(files["main.tf"], named, servers, dmz)
+        if "main.tf" in files:
+            check_module(files["main.tf"], named, servers, dmz)
+        elif "policy.yaml" in files:
+            check_policy(files, named)
+
+
+def check_policy(files: dict[str, str], named: set[str]) -> None:
+    """A perimeter policy allows nothing between addresses the file does not name."""
+    networks = yaml.safe_load(files["definitions/networks.yaml"])["networks"]
+    for term in yaml.safe_load(files["policy.yaml"])["filters"][0]["terms"]:
+        if term["action"] != "accept" or "option" in term:
+            continue
+        for end in (term["source-address"], term["destination-address"]):
+            assert {v["address"] for v in networks[end]["values"]} <= named, term["name"]
 
 
 def check_module(main: str, named: set[str], servers: set[str], dmz: str) -> None:

@@ -193,7 +193,7 @@ def test_every_aws_module_validates_with_the_real_provider(terraform: Any,
                                                            tmp_path: Path) -> None:
     folders = sorted(ROOT / "modules" / load_topology(e).name / p.folder for e in EXAMPLES
                      for p in placements(load_topology(e)) if p.target is Target.AWS)
-    assert len(folders) == len(SINGLE) + 3  # two-vpc has two, hybrid-dr one
+    assert len(folders) == len(SINGLE) + 4  # two-vpc has two, hybrid-dr and two-site one
     copies = [tmp_path / f"{f.parent.name}-{f.name}" for f in folders]
     for folder, copy in zip(folders, copies, strict=True):
         shutil.copytree(folder, copy)

@@ -60,6 +60,8 @@ def test_every_example_verifies() -> None:
         (s, t) for s in ("plant-north", "pump-station", "grid-control", "water-west")
         for t in ("aws", "azure")} | {
         ("river-east", "dmz-vpc"), ("river-east", "dr-vnet"), ("river-east", "windows"),
+        ("river-east", "plant"), ("lake-shore", "north"), ("lake-shore", "south"),
+        ("lake-shore", "dmz-vpc"),
         ("harbour", "control-vpc"), ("harbour", "dmz-vpc")}
     assert all(r["classes"] > 0 and not [f for f in r["findings"] if not f["note"]]
                for r in report["results"])

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from generator.intent.listing import as_rows
 from generator.model import System
 from generator.sources.hcl_module import moved_blocks, resources_in
@@ -136,11 +138,33 @@ def _script_rules(files: dict[str, str]) -> _Module:
     return _Module(found, {}, set())
 
 
+def _policy_terms(files: dict[str, str]) -> _Module:
+    """A perimeter policy's terms, as resources `aerleon_term.<name>` with their ends resolved
+    to addresses and ports (an address added to a definition changes the terms using it)."""
+    networks = yaml.safe_load(files["definitions/networks.yaml"])["networks"]
+    services = yaml.safe_load(files["definitions/services.yaml"])["services"]
+    found: dict[str, dict[str, Any]] = {}
+    for filt in yaml.safe_load(files["policy.yaml"])["filters"]:
+        for term in filt["terms"]:
+            attrs = {k: v for k, v in term.items() if k != "name"}
+            for key in ("source-address", "destination-address"):
+                if key in attrs:
+                    attrs[key] = [v["address"] for v in networks[attrs[key]]["values"]]
+            if "destination-port" in attrs:
+                attrs["destination-port"] = [str(e["port"]) for e in
+                                             services[attrs["destination-port"]]]
+            found[f"aerleon_term.{term['name']}"] = attrs
+    return _Module(found, {}, set())
+
+
 def _modules(system: System) -> dict[str, _Module]:
     """Module folder (a target, or a network) -> its resources, moves and for_each ones."""
     prefix = f"{system.resource_name}-"
     found = {}
     for folder, files in render_system(system).items():
+        if "policy.yaml" in files:
+            found[folder] = _policy_terms(files)
+            continue
         if "main.tf" not in files:
             found[folder] = _script_rules(files)
             continue

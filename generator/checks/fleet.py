@@ -1,8 +1,8 @@
 """`verify` over many systems: every core, and no work twice for the same bytes.
 
 - Verdicts are kept per system in scadafw's cache (generator/cache.py, `verdicts`), keyed by
-  the SHA-256 of everything they depend on: the path and bytes of every .tf and .ps1 file in the
-  system's module folders, the system as its topology defines it, scadafw's own code and
+  the SHA-256 of everything they depend on: the path and bytes of every .tf, .ps1 and policy
+  file in the system's module folders, the system as its topology defines it, scadafw's own code and
   templates, and the versions of the libraries that judge. A changed byte anywhere is a new
   key, so what is reported always judges the files on disk; `SCADAFW_CACHE=off` turns the
   cache off.
@@ -38,7 +38,8 @@ def verdict_key(system: System, modules: Path) -> str | None:
         if not folder.is_dir():
             return None
         digest.update(str(folder).encode() + b"\0")  # reports name the folder
-        for path in sorted([*folder.glob("*.tf"), *folder.glob("*.ps1")]):
+        for path in sorted([*folder.glob("*.tf"), *folder.glob("*.ps1"), *folder.glob("*.yaml"),
+                            *folder.glob("definitions/*.yaml")]):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

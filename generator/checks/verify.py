@@ -24,20 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from generator.checks.judgement import EVERY_EXTRA, Outbound, findings_of
-from generator.checks.report import NOTE, PROBLEM, UNDECIDED, Report
+from generator.checks.report import NOTE, PROBLEM, UNDECIDED, Finding, Report
 from generator.intent.links import LinkIntent, expand, stand_ins
 from generator.intent.services import ICMP, ICMPV6, SERVER_PORT, service_ports
 from generator.judge.addresses import AddressSet, union
 from generator.judge.aws import aws_sides
 from generator.judge.azure import azure_sides
+from generator.judge.perimeter import perimeter_sides
 from generator.judge.sides import Judged, Side, judge_side
 from generator.judge.windows import windows_sides
-from generator.model import ONPREM, Role, System, Target
+from generator.model import Role, System, Target
 from generator.sources.azure_module import build_nsgs
 from generator.sources.hcl_module import read_module
 from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
+from generator.sources.perimeter_policy import read_policy, rendering_problems
 from generator.sources.windows_script import Script, read_script
-from generator.targets.placement import cloud_of, placements
+from generator.targets.placement import placements
 
 
 def judge(sides: list[Side], intent: LinkIntent) -> list[Judged]:
@@ -110,7 +112,13 @@ def verify_module(view: System, folder_name: str, target: Target, modules: Path,
     intent = expand(view, standing)
     undecided: list[str] = []
     outbound: Outbound
-    if target is Target.WINDOWS:
+    if target is Target.PERIMETER:
+        policy = read_policy(folder)
+        problems = policy.problems + rendering_problems(folder)
+        sides = perimeter_sides(policy, own_addresses(intent), union(intent.own.values()))
+        outbound = EVERY_EXTRA
+        report.findings += _inside_notes(view)
+    elif target is Target.WINDOWS:
         scripts, problems = read_scripts(view, folder)
         sides = windows_sides(scripts, own_addresses(intent))
         outbound = windows_outbound(view)
@@ -133,13 +141,21 @@ def verify_module(view: System, folder_name: str, target: Target, modules: Path,
     for name, address in sorted(standing.items()):
         report.add(NOTE, f"{name} lists no address: judged at the stand-in {address}",
                    note=True)
-    hosts = {n.name for n in view.networks if n.host_firewall}
-    outside = sorted(p.name for p in view.partners if cloud_of(view, p.network) == ONPREM
-                     and p.network not in hosts and target is not Target.WINDOWS)
-    if outside:
-        report.add(NOTE, f"on premises, outside this proof: {', '.join(outside)}; their "
-                         "firewall must allow what `scadafw flows` lists for them", note=True)
     return report
+
+
+def _inside_notes(view: System) -> list[Finding]:
+    """A DMZ standby inside an on-premises network with other servers: the perimeter never sees
+    what passes between them."""
+    dmz = [s.name for s in view.servers if s.role is Role.DMZ_PERMANENT_STANDBY]
+    if not dmz or len(view.servers) == len(dmz):
+        return []
+    hosts = any(n.host_firewall for n in view.networks if n.name == view.network)
+    return [Finding(NOTE, "", f"{', '.join(dmz)} shares {view.network} with other servers: "
+                              "what passes between them never crosses the perimeter, so "
+                              + ("only their host firewalls keep it from them" if hosts else
+                                 "nothing scadafw writes keeps it from them (set "
+                                 "`host_firewall: true` on the network)"), note=True)]
 
 
 def verify_system(system: System, modules: Path, ec2: Any | None = None) -> list[Report]:

@@ -8,13 +8,14 @@ import sys
 from typing import Any
 
 from generator.model import (
+    FIREWALL_PLATFORMS,
+    LISTED_TARGETS,
     NETWORK_SLOTS,
     PEER_SLOTS,
     ClientService,
     NsgMode,
     Role,
     RoleGroup,
-    Target,
 )
 from generator.topology.checker import NAME_PATTERN
 from generator.topology.options import PRIORITY_OFFSETS
@@ -57,7 +58,7 @@ def _version(version: int) -> dict[str, Any]:
                                          "from: allowed beside `port` until it is removed."},
         "targets": {
             "type": "array", "minItems": 1, "uniqueItems": True,
-            "items": {"enum": [t.value for t in Target]},
+            "items": {"enum": [t.value for t in LISTED_TARGETS]},
             "description": "Which module flavours to emit (default: all).",
         },
         "renamed_from": {**name, "description": "The name the system's cloud resources were "
@@ -87,8 +88,14 @@ def _version(version: int) -> dict[str, Any]:
                                "host_firewall": {
                                    "type": "boolean",
                                    "description": "Its servers get Windows Defender Firewall "
-                                                  "scripts (<system>/windows/)."}}},
-            "description": "Where servers are: one module per aws or azure network.",
+                                                  "scripts (<system>/windows/)."},
+                               "firewalls": {
+                                   "type": "array", "minItems": 1, "uniqueItems": True,
+                                   "items": {"enum": list(FIREWALL_PLATFORMS)},
+                                   "description": "On premises: the platforms its perimeter "
+                                                  "policy is rendered for (aerleon's names)."}}},
+            "description": "Where servers are: one module per aws or azure network, a "
+                           "perimeter policy per onprem network.",
         }
         server["icmp_monitors"] = {"type": "array", "uniqueItems": True, "maxItems": 6,
                                    "items": address,

@@ -20,12 +20,13 @@ def add_parser(sub: Any) -> None:
         "verify",
         help="prove that the emitted modules allow exactly the Geo SCADA flows",
         description="Read the emitted files of each TOPOLOGY's system back (.tf with python-hcl2, "
-        "the host firewall's .ps1 with a strict reader), build them in moto (AWS), in an NSG "
-        "evaluator with Azure's semantics (Azure) and in one with Windows Defender Firewall's "
-        "(windows), and judge every server address, inbound and outbound, for every protocol "
-        "and port the system uses, by exact address sets against the topology. Systems are "
-        "verified on "
-        "every core; verdicts are kept in ~/.cache/scadafw/verdicts keyed by the bytes of the "
+        "the host firewall's .ps1 and the perimeter policies with strict readers), build them "
+        "in moto (AWS), in an NSG evaluator with Azure's semantics (Azure), in one with "
+        "Windows Defender Firewall's (windows) and in a first-match one (the perimeter policy "
+        "of each on-premises network, whose renderings must be aerleon's), and judge every "
+        "server address, inbound and outbound, for every protocol and port the system uses, by "
+        "exact address sets against the topology. Systems are verified on every core; "
+        "verdicts are kept in ~/.cache/scadafw/verdicts keyed by the bytes of the "
         "module files, the topology and scadafw's own code (SCADAFW_CACHE=off to skip). Exit 0 "
         "when exact, 1 on any mismatch, 2 on bad input.",
     )

@@ -12,6 +12,7 @@ from generator.targets.aws import aws_limits, render_aws
 from generator.targets.azure import azure_limits, render_azure
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles
+from generator.targets.perimeter import perimeter_limits, render_perimeter
 from generator.targets.placement import placements
 from generator.targets.windows import render_windows, windows_limits
 
@@ -26,6 +27,7 @@ TARGETS: dict[Target, TargetKind] = {
     Target.AWS: TargetKind(render_aws, aws_limits),
     Target.AZURE: TargetKind(render_azure, azure_limits),
     Target.WINDOWS: TargetKind(render_windows, windows_limits),
+    Target.PERIMETER: TargetKind(render_perimeter, perimeter_limits),
 }
 
 

@@ -4,7 +4,8 @@ Without `networks` (version 1, or version 2 without the key) the networks are im
 target, named `aws` and `azure`, each holding every server: the version-1 layout. With them,
 each `aws` or `azure` network that holds a server gets a module `<system>/<network>/`, rendered
 from a view of the system that holds the servers placed in it and names the others as
-`partners`; an `onprem` network gets none (its firewall is not scadafw's to write). The servers
+`partners`; an `onprem` network gets its perimeter policy there (aerleon's policy, and its
+renderings for the platforms the network names). The servers
 of networks with `host_firewall: true` get Windows Defender Firewall scripts in
 `<system>/windows/`, from a view that holds them all (target `windows`).
 """
@@ -28,9 +29,9 @@ def placements(system: System) -> list[Placement]:
         return [Placement(t.value, t, system) for t in system.targets]
     found = []
     for network in system.networks:
-        target = network.target
+        target = network.target or Target.PERIMETER  # on premises: its perimeter policy
         local = tuple(s for s in system.servers if s.network == network.name)
-        if target is None or not local:
+        if not local:
             continue
         others = tuple(s for s in system.servers if s.network != network.name)
         view = replace(system, servers=local, partners=others, targets=(target,),

@@ -13,6 +13,7 @@ from generator.errors import did_you_mean
 from generator.model import (
     DEFAULT_ADVISE_PORTS,
     DEFAULT_WEB_PORTS,
+    FIREWALL_PLATFORMS,
     NETWORK_SLOTS,
     ONPREM,
     PEER_SLOTS,
@@ -26,12 +27,12 @@ from generator.model import (
 )
 from generator.topology.checker import Checker
 from generator.topology.hosts import network_problem
-from generator.topology.yaml_source import Spanned
+from generator.topology.yaml_source import Spanned, type_name
 
 CLIENT_KEYS = ("name", "sources", "services", "connects_to", "azure_slot", "renamed_from")
 OUTSTATION_KEYS = ("name", "addresses", "protocol", "ports", "listen_ports", "azure_slot",
                    "renamed_from")
-NETWORK_KEYS = ("cloud", "azure_slot", "host_firewall")
+NETWORK_KEYS = ("cloud", "azure_slot", "host_firewall", "firewalls")
 OUTSTATION_PROTOCOLS = ("tcp", "udp")
 MAX_PEERS = 100  # clients, and outstations, per system: one Azure priority slot each
 MAX_ICMP_MONITORS = 6  # docs/geo-scada.md: up to 3 hosts, plus up to 3 for the Backup connection
@@ -347,7 +348,38 @@ def networks(check: Checker, value: Spanned | None) -> tuple[NetworkSpec, ...]:
         hosts = entry.value.get("host_firewall")
         if hosts is not None and not isinstance(hosts.value, bool):
             check.at(hosts, f"host_firewall must be true or false, got {hosts.value!r}")
+        platforms = firewalls(check, entry.value.get("firewalls"), str(key), str(cloud.value))
         if name is not None:
             found.append(NetworkSpec(name, str(cloud.value), slot,
-                                     hosts is not None and hosts.value is True))
+                                     hosts is not None and hosts.value is True, platforms))
+    return tuple(sorted(found))
+
+
+def firewalls(check: Checker, value: Spanned | None, network: str,
+              cloud: str) -> tuple[str, ...]:
+    """`firewalls` of an on-premises network: the platforms its perimeter policy is rendered
+    for, by aerleon's names."""
+    if value is None:
+        return ()
+    if cloud != ONPREM:
+        check.at(value, f"network '{network}' is in {cloud}: `firewalls` names the platforms "
+                        "of an on-premises perimeter (cloud: onprem); the cloud's own module "
+                        "is the firewall there")
+        return ()
+    if not isinstance(value.value, list) or not value.value:
+        check.at(value, f"firewalls must be a non-empty list of: {', '.join(FIREWALL_PLATFORMS)}")
+        return ()
+    found: list[str] = []
+    for item in value.value:
+        if not isinstance(item.value, str) or item.value not in FIREWALL_PLATFORMS:
+            shown = item.value if isinstance(item.value, str) else type_name(item.value)
+            hint = did_you_mean(item.value, FIREWALL_PLATFORMS) if isinstance(
+                item.value, str) else ""
+            check.at(item, f"unknown firewall platform {shown!r}{hint}; scadafw renders "
+                           f"perimeter policies (through aerleon) for: "
+                           f"{', '.join(FIREWALL_PLATFORMS)}")
+        elif item.value in found:
+            check.at(item, f"firewall platform '{item.value}' is named twice")
+        else:
+            found.append(item.value)
     return tuple(sorted(found))

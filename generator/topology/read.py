@@ -12,6 +12,7 @@ from generator.intent.matrix import SERVER_SERVICES, server_allows
 from generator.model import (
     CLOUD_TARGETS,
     DEFAULT_PORT,
+    LISTED_TARGETS,
     MONITORS_NAME,
     ONPREM,
     ROLE_GROUP,
@@ -28,6 +29,7 @@ from generator.topology.checker import Checker
 from generator.topology.host_firewall import check_hosts
 from generator.topology.hosts import host_problem
 from generator.topology.overlaps import overlaps
+from generator.topology.perimeter import check_perimeter
 from generator.topology.slots import check_slots
 from generator.topology.yaml_source import Spanned, load_spanned, type_name
 
@@ -93,6 +95,8 @@ def parse_topology(doc: Spanned, path: str, source_name: str = "") -> System:
                             if any(n.cloud == t.value for n in extra["networks"]))
             if any(n.host_firewall for n in extra["networks"]):
                 targets += (Target.WINDOWS,)
+            if any(n.cloud == ONPREM for n in extra["networks"]):
+                targets += (Target.PERIMETER,)
             _placed(check, top, servers, extra["networks"])
     if version == 2:
         options.peer_renames(check, top.get("clients"), "client", extra["clients"])
@@ -124,6 +128,7 @@ def _whole(check: Checker, top: dict[str, Spanned], system: System) -> None:
     overlaps(check, top, system)
     check_slots(check, top, system)
     check_hosts(check, top, system)
+    check_perimeter(check, top, system)
     if check.problems:
         raise TopologyError(check.problems)
 
@@ -160,7 +165,7 @@ def _previous_port(check: Checker, value: Spanned | None, port: int) -> int | No
 def _targets(check: Checker, value: Spanned | None) -> tuple[Target, ...]:
     if value is None:
         return CLOUD_TARGETS
-    allowed = tuple(t.value for t in Target)
+    allowed = tuple(t.value for t in LISTED_TARGETS)
     if not isinstance(value.value, list) or not value.value:
         check.at(value, f"targets must be a non-empty list of: {', '.join(allowed)}")
         return ()
@@ -378,11 +383,12 @@ def _placed(check: Checker, top: dict[str, Spanned], servers: list[Server],
         for b in servers:
             if a.network == b.network or a.addresses or b.network not in known:
                 continue
-            if known[b.network].cloud == ONPREM:
-                continue  # no module names a's addresses there
             if any(server_allows(a, b, s) or server_allows(b, a, s) for s in SERVER_SERVICES):
+                what = ("perimeter policy" if known[b.network].cloud == ONPREM
+                        else "module")
                 check.at(entries[a.name], f"server '{a.name}' (network {a.network}) needs "
                                           f"`addresses`: its partner '{b.name}' is in network "
-                                          f"{b.network}, whose module names partners in other "
+                                          f"{b.network}, whose {what} names partners in other "
                                           "networks by their addresses")
+                break
 
