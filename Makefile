@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
@@ -20,25 +21,29 @@ help:
 	@echo "make bench     fleet-scale timings beside aerleon; writes bench/results.md"
 	@echo "make clean     remove what the Makefile made"
 
-# The environment is rebuilt whenever pyproject.toml changes.
+# The environment is rebuilt whenever pyproject.toml changes. `make generate` installs what
+# the tool needs and nothing else; the test and lint tools come with the first `make test`.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "scadafw needs Python 3.11 or newer: set PYTHON=python3.11")'
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(DEV_STAMP)
 
 generate: $(STAMP)
 	$(BIN)/scadafw generate $(EXAMPLES) --out modules
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check generator tests
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest
 
 # Prove the committed example modules against the flow matrix (moto and the NSG evaluator).

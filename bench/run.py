@@ -31,6 +31,8 @@ CACHE = SCRATCH / "cache"  # scadafw's caches, emptied where a row says "cold"
 
 sys.path.insert(0, str(ROOT))
 
+import cold  # noqa: E402  (bench/cold.py)
+
 from generator.intent.flows import group_flows  # noqa: E402
 from generator.intent.listing import server_flows  # noqa: E402
 from generator.targets import render_system  # noqa: E402
@@ -46,10 +48,13 @@ class Run:
     ok: bool
 
 
-def measure(label: str, systems: int, command: list[str], fresh_cache: bool = False) -> Run:
+def measure(label: str, systems: int, command: list[str], fresh_cache: bool = False,
+            caches_off: bool = False) -> Run:
     """One process, timed; peak memory is the largest sum of the proportional set sizes of
     it and its workers, sampled every 20 ms (RSS where /proc has no smaps_rollup)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(CACHE)}
+    if caches_off:
+        env["SCADAFW_CACHE"] = "off"
     if fresh_cache:
         shutil.rmtree(CACHE / "scadafw" / "render", ignore_errors=True)
         shutil.rmtree(CACHE / "scadafw" / "verdicts", ignore_errors=True)
@@ -169,6 +174,10 @@ def main() -> int:
                             [scadafw, "generate", *files, "--out", str(out)], fresh_cache=True))
         runs.append(measure("scadafw generate, warm cache", n,
                             [scadafw, "generate", *files, "--out", str(out)]))
+        if n == 1000:
+            runs.append(measure("scadafw generate, caches off", n,
+                                [scadafw, "generate", *files, "--out", str(out)],
+                                caches_off=True))
         if has_aerleon:
             runs += aerleon_rows(n, folders[n])
     for n, folder in v2.items():
@@ -182,13 +191,21 @@ def main() -> int:
                             [scadafw, "verify", *files, "--modules", modules], fresh_cache=True))
         runs.append(measure("scadafw verify, warm cache", n,
                             [scadafw, "verify", *files, "--modules", modules]))
+        runs.append(measure("scadafw verify, caches off", n,
+                            [scadafw, "verify", *files, "--modules", modules], caches_off=True))
     runs.append(measure("scadafw verify, version 2, cold cache", 100, [
         scadafw, "verify", str(v2[100]), "--modules", str(SCRATCH / "modules-v2-100")],
         fresh_cache=True))
     judged = judge_cost({1: (folders[100], SCRATCH / "modules-100"),
                          2: (v2[100], SCRATCH / "modules-v2-100")})
+    pairs = cold.checkov_pairs(SCADAFW, folders[1] / "plant-0000.yaml", SCRATCH / "modules-1",
+                               {**os.environ, "PYTHONPATH": str(ROOT),
+                                "XDG_CACHE_HOME": str(CACHE)})
+    first = cold.first_run()
     shutil.rmtree(SCRATCH, ignore_errors=True)
-    report = render(runs, economy(), has_aerleon) + judge_section(judged, runs)
+    report = render(runs, economy(), has_aerleon, cold.section(
+        lambda label, n: next((r for r in runs if r.label == label and r.systems == n), None),
+        pairs, first)) + judge_section(judged, runs)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
     return 0 if all(r.ok for r in runs) else 1
@@ -253,7 +270,8 @@ def aerleon_rows(n: int, folder: Path) -> list[Run]:
     return rows
 
 
-def render(runs: list[Run], rules: list[tuple[str, int, int, int]], has_aerleon: bool) -> str:
+def render(runs: list[Run], rules: list[tuple[str, int, int, int]], has_aerleon: bool,
+           cold_lines: list[str]) -> str:
     lines = ["# scadafw benchmark", "", f"Machine: {machine()}. Written by `make bench` "
              f"(bench/run.py); outputs on {'tmpfs' if SCRATCH != OUT else 'disk'}.", "",
              "Each system: a Hot-Standby pair, a permanent standby and a DMZ permanent standby, "
@@ -300,6 +318,7 @@ def render(runs: list[Run], rules: list[tuple[str, int, int, int]], has_aerleon:
                      "Generate API starts from policies already built in memory")
     else:
         lines.append("- aerleon not installed (`pip install -e '.[bench]'`): no comparison")
+    lines += cold_lines
     lines += ["", "## Resource economy (one system)", "",
               "| cloud | rules emitted | minimum for the flows | per-server rule set |",
               "|---|---|---|---|"]

@@ -291,7 +291,7 @@ def _named(doc: dict[str, Any]) -> set[str]:
     return found
 
 
-@settings(max_examples=80, deadline=None,
+@settings(max_examples=50, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(doc=topologies_v2())
 def test_version_2_rules_open_only_what_the_file_names(doc: dict[str, Any],

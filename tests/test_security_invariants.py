@@ -85,7 +85,7 @@ def check_azure(main: str) -> None:
     assert denies
 
 
-@settings(max_examples=250, deadline=None,
+@settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(doc=topologies())
 def test_emitted_rules_hold_the_invariants(doc: dict[str, Any], tmp_path: Path) -> None:

@@ -19,14 +19,13 @@ import yaml
 
 from generator.checks.report import Report
 from generator.checks.terraform import judge
-from generator.checks.verify import judge as judge_sides
 from generator.checks.verify import own_addresses
 from generator.intent.links import expand
 from generator.judge.aws import aws_sides
 from generator.judge.rules import Query
 from generator.model import System, Target
 from generator.sources.ec2 import read_state
-from generator.sources.landscape import Landscape, create_links, provision_servers
+from generator.sources.landscape import create_links, provision_servers
 from generator.sources.terraform_apply import (
     Applied,
     apply_root,
@@ -369,42 +368,6 @@ def test_the_provider_mirror_is_found_where_the_variable_points(
     config = cli_configuration(tmp_path, tmp_path / "cache")
     assert f'path    = "{tmp_path}"' in config
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in config
-
-
-def test_two_vpcs_applied_by_terraform_keep_the_directions_across_both(
-        terraform: Any, moto_server: Any, tmp_path: Path) -> None:
-    """Two network modules of one system, each applied by its own root configuration into its
-    own VPC; the flows read back across both equal the matrix (partners by address)."""
-    endpoint, ec2 = moto_server
-    system = load_topology(TWO_VPC)
-    links: dict[Any, str] = {}
-    labels: dict[str, str] = {}
-    roots = []
-    intent = expand(system)
-    for placed in placements(system):
-        root = tmp_path / "examples" / TWO_VPC.stem / placed.folder
-        shutil.copytree(ROOT / "examples" / TWO_VPC.stem / placed.folder, root)
-        shutil.copytree(ROOT / "modules" / system.name / placed.folder,
-                        tmp_path / "modules" / system.name / placed.folder)
-        roots.append((root, provision_servers(ec2, placed.view)))  # a VPC of its own
-        terraform.init(root)
-
-    def run(job: tuple[Path, Landscape]) -> Applied:
-        return apply_root(terraform, job[0], endpoint, job[1], replan=False, keep_plan=False)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for applied in pool.map(run, roots):
-            links.update(applied.landscape.link_interfaces(intent.links))
-            labels.update(state_labels(applied.state))
-    state = read_state(ec2, links, labels)
-    sides = aws_sides(state, own_addresses(intent))
-    report = Report(system.name, "aws", "two VPCs", judge_sides(sides, intent))
-    assert {j.link.server for j in report.classes} == {"scada-a", "scada-b", "scada-dmz"}
-    assert against_domain(system, [report]) == []
-    main, dmz = (next(k for k in links if k.server == n) for n in ("scada-a", "scada-dmz"))
-    allowed, because = decide_pair(sides, main, dmz, Query("tcp", (5481, 5481), (49152, 65535)))
-    assert allowed
-    assert "partner_control_vpc_redundant" in because
 
 
 _TWO_INSTANCES = """

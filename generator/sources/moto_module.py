@@ -13,6 +13,7 @@ group unless it is declared; that is done here too.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,12 +55,34 @@ def _fake_credentials() -> Iterator[None]:
                 os.environ[k] = v
 
 
+@functools.cache
+def _share_botocore_loader() -> None:
+    """botocore gives every session a data loader of its own, and moto makes a session for
+    each backend it sets up (to list the regions), so the same JSON service models are parsed
+    again and again: about a second of a cold `verify`. One loader per data path, shared by
+    every session of this process: the models are read-only."""
+    import botocore.loaders  # noqa: PLC0415
+    import botocore.session  # noqa: PLC0415
+
+    original = botocore.loaders.create_loader
+    made: dict[str | None, Any] = {}
+
+    def shared(search_path_string: str | None = None) -> Any:
+        if search_path_string not in made:
+            made[search_path_string] = original(search_path_string)
+        return made[search_path_string]
+
+    botocore.session.create_loader = shared
+
+
 @contextmanager
 def moto_sandbox() -> Iterator[Any]:
     """One emulated AWS account and EC2 client for a whole run: each system gets its own VPC
     in it, so many systems cost one moto start-up, not one each."""
     # imported here, not at the top: moto takes a second to load and `generate` never needs it
     import boto3  # noqa: PLC0415
+
+    _share_botocore_loader()
     from moto import mock_aws  # noqa: PLC0415
 
     with _fake_credentials(), mock_aws():
