@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scadafw",
         description="Firewall rules for redundant Geo SCADA Expert servers: reads server roles "
         "from a topology file, emits Terraform modules (AWS security groups, Azure NSGs with "
-        "application security groups) that allow exactly the server-to-server flows, and "
-        "proves them offline.",
+        "application security groups), on-premises perimeter policies (aerleon) and Windows "
+        "Defender Firewall scripts that allow exactly the Geo SCADA flows, and proves them "
+        "offline.",
         epilog="Exit codes: 0 done, 1 a check found a problem, 2 bad input or usage, 3 a bug.",
     )
     parser.add_argument("--version", action="version", version=f"scadafw {__version__}")

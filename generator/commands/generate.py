@@ -15,10 +15,14 @@ from generator.writer import write_modules
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "generate",
-        help="emit the Terraform modules of one or more topologies",
+        help="emit the modules, policies and scripts of one or more topologies",
         description="Read each TOPOLOGY file and write DIR/<system>/aws/ and DIR/<system>/azure/ "
-        "(the targets the file names). Every file is validated and rendered before anything is "
-        "written; on any problem nothing in DIR changes.",
+        "(the targets the file names), or with `networks` one folder per network: a Terraform "
+        "module per cloud network, the perimeter policy of each on-premises network (aerleon's "
+        "policy and its renderings for the network's `firewalls`), and DIR/<system>/windows/ "
+        "for the host firewall scripts (target windows, or `host_firewall: true`). Every file "
+        "is validated and rendered before anything is written; on any problem nothing in DIR "
+        "changes.",
     )
     add_topologies(p)
     p.add_argument("--out", "-o", required=True, type=Path, metavar="DIR",
