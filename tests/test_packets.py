@@ -172,10 +172,12 @@ def rerendered(site: Site, change: Callable[[Policy], None]) -> str:
     return render(policy)[policy.filename]
 
 
-def test_a_dmz_to_plant_allow_is_caught_by_packets(site: Site) -> None:
-    if site.network != "plant":
-        pytest.skip("the mutation is made on hybrid-dr's plant")
+PLANT = pytest.mark.parametrize("site", [SITES[0]], indirect=True, ids=["hybrid-dr-plant"])
+NORTH = pytest.mark.parametrize("site", [SITES[1]], indirect=True, ids=["two-site-north"])
 
+
+@PLANT
+def test_a_dmz_to_plant_allow_is_caught_by_packets(site: Site) -> None:
     def allow_dmz(policy: Policy) -> None:
         policy.terms.insert(1, {"name": "ops-dmz", "source-address": "DMZ_STANDBY",
                                 "destination-address": "SERVERS_HERE", "protocol": "tcp",
@@ -187,10 +189,8 @@ def test_a_dmz_to_plant_allow_is_caught_by_packets(site: Site) -> None:
                for w in wrong)
 
 
+@PLANT
 def test_a_missing_sync_term_is_caught_by_packets(site: Site) -> None:
-    if site.network != "plant":
-        pytest.skip("the mutation is made on hybrid-dr's plant")
-
     def drop_sync(policy: Policy) -> None:
         policy.terms[:] = [t for t in policy.terms if t["name"] != "out-dr-vnet-ps-tcp"]
 
@@ -200,10 +200,8 @@ def test_a_missing_sync_term_is_caught_by_packets(site: Site) -> None:
         "scada-b 192.168.10.11 -> scada-dr 10.20.1.10 tcp 5481: is dropped"]
 
 
+@NORTH
 def test_a_client_term_scoped_to_a_private_range_is_caught_by_packets(site: Site) -> None:
-    if site.network != "north":
-        pytest.skip("the mutation is made on two-site's north")
-
     def widen(policy: Policy) -> None:
         policy.networks["CLIENT_CONTROL_ROOM"] = {"values": [{"address": "10.0.0.0/8"}]}
 
