@@ -114,8 +114,23 @@ class ClientService(Enum):
     ADVISE = "advise"  # legacy "server advise" callbacks, server -> client: the advise ports
 
 
+class _PeerSlot:
+    """The Azure priority slot of a client or an outstation: `azure_slot`, or else its name's
+    (a renamed entry keeps the slot of the name its Azure rules were created with)."""
+
+    name: str
+    azure_slot: int | None
+    renamed_from: str
+
+    @property
+    def slot(self) -> int:
+        if self.azure_slot is not None:
+            return self.azure_slot
+        return name_slot(self.renamed_from or self.name, PEER_SLOTS)
+
+
 @dataclass(frozen=True, order=True)
-class Client:
+class Client(_PeerSlot):
     """Client hosts (networks or host addresses) and what they use on which role groups."""
 
     name: str
@@ -125,16 +140,9 @@ class Client:
     azure_slot: int | None = None
     renamed_from: str = ""  # the name it had before: its rules move, their Azure names stay
 
-    @property
-    def slot(self) -> int:
-        """A renamed entry keeps the slot of the name its Azure rules were created with."""
-        if self.azure_slot is not None:
-            return self.azure_slot
-        return name_slot(self.renamed_from or self.name, PEER_SLOTS)
-
 
 @dataclass(frozen=True, order=True)
-class Outstation:
+class Outstation(_PeerSlot):
     """Field devices reached by the drivers of the Main (so of every redundant server)."""
 
     name: str
@@ -144,13 +152,6 @@ class Outstation:
     listen_ports: tuple[int, ...] = ()
     azure_slot: int | None = None
     renamed_from: str = ""  # the name it had before: its rules move, their Azure names stay
-
-    @property
-    def slot(self) -> int:
-        """A renamed entry keeps the slot of the name its Azure rules were created with."""
-        if self.azure_slot is not None:
-            return self.azure_slot
-        return name_slot(self.renamed_from or self.name, PEER_SLOTS)
 
 
 @dataclass(frozen=True, order=True)

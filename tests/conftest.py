@@ -133,14 +133,19 @@ def _terraform_missing() -> str | None:
     return None
 
 
-def need_terraform() -> None:
-    """Skip (or, where CI requires Terraform, fail) when Terraform cannot run here."""
-    reason = _terraform_missing()
+def need(reason: str | None, required_by: str, what: str) -> None:
+    """Skip a real-component test with `reason` when its component is missing here, or fail
+    where CI requires the component (`required_by` set: .ci/run sets it where it works)."""
     if reason is None:
         return
-    if os.environ.get(REQUIRE_TERRAFORM):
-        pytest.fail(f"{REQUIRE_TERRAFORM} is set but {reason}")
-    pytest.skip(f"real Terraform test: {reason}")
+    if os.environ.get(required_by):
+        pytest.fail(f"{required_by} is set but {reason}")
+    pytest.skip(f"{what}: {reason}")
+
+
+def need_terraform() -> None:
+    """Skip (or, where CI requires Terraform, fail) when Terraform cannot run here."""
+    need(_terraform_missing(), REQUIRE_TERRAFORM, "real Terraform test")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import yaml
 
 from generator.targets.perimeter.policy import Policy
 from generator.targets.perimeter.render import render
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need
 from tests.domain import expected_peers
 from tests.netns import Lab, why_not
 
@@ -35,12 +35,7 @@ STRANGER = "10.99.99.99"  # a host in a private range the topologies do not name
 
 @pytest.fixture(scope="module", autouse=True)
 def namespaces() -> None:
-    reason = why_not()
-    if reason is None:
-        return
-    if os.environ.get(REQUIRE):
-        pytest.fail(f"{REQUIRE} is set but {reason}")
-    pytest.skip(reason)
+    need(why_not(), REQUIRE, "real-packet test")
 
 
 @dataclass(frozen=True)
