@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import subprocess
@@ -120,6 +122,26 @@ def test_scadafw_runs_as_a_module(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("scadafw ")
+
+
+@pytest.mark.parametrize(("args", "code", "stream", "expected"), [
+    (["flows", "examples/dmz.yaml"], 0, "stdout", "plant-north: 16 flows"),
+    (["flows", "examples/dmz.yaml", "--format", "json"], 0, "stdout", '"flows"'),
+    (["flows", "missing.yaml"], 2, "stderr", "missing.yaml:1:1: no such file"),
+    (["flows"], 2, "stderr", "usage: scadafw flows"),
+    (["--help"], 0, "stdout", "usage: scadafw"),
+])
+def test_the_command_exits_with_its_code_and_all_its_output(
+        args: list[str], code: int, stream: str, expected: str) -> None:
+    """The command ends with a hard exit (generator/cli.py, `run`): what it printed must still
+    arrive whole through a pipe, with main's exit code."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a pipe is
+    done = subprocess.run([sys.executable, "-m", "generator", *args], capture_output=True,
+                          text=True, check=False, cwd=ROOT, env=env)
+    assert done.returncode == code, done.stderr
+    assert expected in getattr(done, stream)
+    if "json" in args:  # the whole document, not a buffer's worth
+        assert json.loads(done.stdout)["flows"]
 
 
 def test_generate_is_fast_enough_to_be_called_in_a_loop(
