@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from generator import cache
 from generator.cache import code_fingerprint
@@ -23,7 +24,7 @@ from generator.model import System
 from generator.targets import render_system
 from generator.targets.quotas import check_quotas
 from generator.topology import load_topology
-from generator.writer import Tree
+from generator.writer import Staged, Staging, Tree, WriteError, write_modules
 
 PARALLEL_FROM = 64  # below this many files, starting processes costs more than it saves
 
@@ -101,41 +102,72 @@ def _render_key(path: Path) -> str | None:
 def _load_and_render(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Problem], Tree]:
     """Each file's system name and modules, from the render cache (keyed by the file's bytes)
     or loaded, validated and rendered; every problem of every file."""
+    names, problems, tree = _load_render_each(paths, None)
+    return names, problems, {} if problems else tree
+
+
+def _load_render_stage(paths: list[Path], staging: Staging
+                       ) -> tuple[list[tuple[Path, str]], list[Problem], list[Staged]]:
+    """As `_load_and_render`, each module folder written into `staging` as soon as it is
+    rendered (nothing once a file has a problem): a worker writes its own chunk."""
+    names, problems, staged = _load_render_each(paths, staging)
+    return names, problems, [] if problems else staged
+
+
+def _load_render_each(paths: list[Path], staging: Staging | None) -> tuple[
+        list[tuple[Path, str]], list[Problem], Any]:
     folder = cache.cache_folder("render")
     names: list[tuple[Path, str]] = []
     problems: list[Problem] = []
     tree: Tree = {}
+    staged: list[Staged] = []
+
+    def keep(rendered: Tree) -> None:
+        if staging is None:
+            tree.update(rendered)
+        elif not problems:
+            staged.extend(staging.stage(f, files) for f, files in rendered.items())
+
     for path in paths:
         key = _render_key(path) if folder else None
         hit = cache.read(folder, key) if folder and key else None
         if isinstance(hit, dict) and "system" in hit and "tree" in hit:
             names.append((path, str(hit["system"])))
-            tree.update({Path(f): dict(files) for f, files in hit["tree"].items()})
+            keep({Path(f): dict(files) for f, files in hit["tree"].items()})
             continue
         loaded, found = _load([path])
         problems += found
         for _, system in loaded:
             rendered = render_tree([system])
             names.append((path, system.name))
-            tree.update(rendered)
+            keep(rendered)
             if folder and key:
                 cache.write(folder, key, {"system": system.name, "tree": {
                     str(f): files for f, files in rendered.items()}})
-    return names, problems, {} if problems else tree
+    return names, problems, tree if staging is None else staged
+
+
+def _workers(paths: list[Path]) -> int:
+    workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
+    return workers if "fork" in multiprocessing.get_all_start_methods() else 1
+
+
+def _chunks(paths: list[Path], workers: int) -> list[list[Path]]:
+    size = -(-len(paths) // workers)
+    return [paths[i:i + size] for i in range(0, len(paths), size)]
 
 
 def load_and_render(paths: list[Path]) -> Tree:
     """Every module of every topology, rendered in memory; TopologyError lists all problems."""
     paths = expand(paths)
-    workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    workers = _workers(paths)
+    if workers < 2:
         names, problems, tree = _load_and_render(paths)
         problems += _duplicates(names)
         if problems:
             raise TopologyError(problems)
         return tree
-    size = -(-len(paths) // workers)
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    chunks = _chunks(paths, workers)
     with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
         results = list(pool.map(_load_and_render, chunks))
     problems = [p for _, found, _ in results for p in found]
@@ -143,3 +175,36 @@ def load_and_render(paths: list[Path]) -> Tree:
     if problems:
         raise TopologyError(problems)
     return {folder: files for _, _, tree in results for folder, files in tree.items()}
+
+
+def generate(paths: list[Path], out: Path) -> list[Path]:
+    """Load, render and write every topology's modules into `out`, all or nothing (the
+    writer's staging and swap, generator/writer.py); the module folders written.
+
+    A large fleet is split into one chunk per core, and each worker writes the folders it
+    renders into the staging folder itself: neither the text nor the writing passes through
+    one process. Nothing in `out` changes until every file of every topology is rendered
+    without a problem."""
+    paths = expand(paths)
+    workers = _workers(paths)
+    if workers < 2:
+        return write_modules(out, load_and_render(paths))
+    staging = Staging.open(out)
+    try:
+        chunks = _chunks(paths, workers)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+            results = list(pool.map(_load_render_stage, chunks, [staging] * len(chunks)))
+    except OSError as exc:
+        staging.discard()
+        raise WriteError(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed") \
+            from exc
+    except BaseException:
+        staging.discard()
+        raise
+    problems = [p for _, found, _ in results for p in found]
+    problems += _duplicates([pair for names, _, _ in results for pair in names])
+    if problems:
+        staging.discard()
+        raise TopologyError(problems)
+    return staging.install([s for _, _, staged in results for s in staged])

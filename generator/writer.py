@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,40 +28,85 @@ class WriteError(ScadafwError):
 
 def write_modules(out: Path, modules: Tree) -> list[Path]:
     """Replace each module folder under `out` with exactly its files; return the folders."""
-    if out.exists() and not out.is_dir():
-        raise WriteError(f"{out}: exists and is not a directory")
+    staging = Staging.open(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".scadafw-", dir=out))
+        staged = [staging.stage(folder, files) for folder, files in modules.items()]
     except OSError as exc:
-        raise WriteError(f"{out}: cannot write: {exc.strerror or exc}") from exc
-    swaps: list[_Swap] = []
-    try:
-        for i, (folder, files) in enumerate(sorted(modules.items())):
-            swap = _Swap(out / folder, staging / f"new-{i}")
-            swap.staged.mkdir()
-            for name, text in sorted(files.items()):
-                (swap.staged / name).parent.mkdir(parents=True, exist_ok=True)
-                (swap.staged / name).write_text(text, encoding="utf-8", newline="\n")
-            swap.dest.parent.mkdir(parents=True, exist_ok=True)
-            swaps.append(swap)
-            if swap.dest.exists():
-                kept = [e.name for e in users_entries(swap.dest, files)]
-                swap.backup = staging / f"old-{i}"
-                os.replace(swap.dest, swap.backup)
-                for name in kept:  # a rename, not a copy: .terraform/ holds the providers
-                    os.replace(swap.backup / name, swap.staged / name)
-                    swap.moved.append(name)
-            os.replace(swap.staged, swap.dest)
-            swap.installed = True
-    except OSError as exc:
-        for swap in reversed(swaps):
-            swap.undo()
+        staging.discard()
         raise WriteError(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed") \
             from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [swap.dest for swap in swaps]
+    return staging.install(staged)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One module folder written complete in the staging folder, waiting to be swapped in."""
+
+    folder: Path  # relative to DIR
+    path: Path  # where it was written
+    names: tuple[str, ...]  # the files scadafw wrote in it
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A staging folder inside DIR. Module folders are written into it (by any process: the
+    fleet's workers write their own chunks), then `install` swaps them all in, or none."""
+
+    out: Path
+    path: Path
+
+    @classmethod
+    def open(cls, out: Path) -> Staging:
+        if out.exists() and not out.is_dir():
+            raise WriteError(f"{out}: exists and is not a directory")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            return cls(out, Path(tempfile.mkdtemp(prefix=".scadafw-", dir=out)))
+        except OSError as exc:
+            raise WriteError(f"{out}: cannot write: {exc.strerror or exc}") from exc
+
+    def stage(self, folder: Path, files: dict[str, str]) -> Staged:
+        """Write one module folder's files; raises OSError (the caller discards)."""
+        path = Path(tempfile.mkdtemp(prefix="new-", dir=self.path))
+        made = {path}
+        for name, text in files.items():
+            target = path / name
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        return Staged(folder, path, tuple(files))
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def install(self, staged: list[Staged]) -> list[Path]:
+        """Swap every staged folder in, in folder order; on any failure put back what was
+        swapped and raise WriteError. The staging folder goes either way."""
+        swaps: list[_Swap] = []
+        try:
+            for i, item in enumerate(sorted(staged, key=lambda s: s.folder)):
+                swap = _Swap(self.out / item.folder, item.path)
+                swap.dest.parent.mkdir(parents=True, exist_ok=True)
+                swaps.append(swap)
+                if swap.dest.exists():
+                    kept = [e.name for e in users_entries(swap.dest, item.names)]
+                    swap.backup = self.path / f"old-{i}"
+                    os.replace(swap.dest, swap.backup)
+                    for name in kept:  # a rename, not a copy: .terraform/ holds the providers
+                        os.replace(swap.backup / name, swap.staged / name)
+                        swap.moved.append(name)
+                os.replace(swap.staged, swap.dest)
+                swap.installed = True
+        except OSError as exc:
+            for swap in reversed(swaps):
+                swap.undo()
+            raise WriteError(f"{self.out}: cannot write: {exc.strerror or exc}; nothing was "
+                             "changed") from exc
+        finally:
+            self.discard()
+        return [swap.dest for swap in swaps]
 
 
 @dataclass
@@ -84,13 +130,14 @@ class _Swap:
             os.replace(self.backup, self.dest)
 
 
-def users_entries(folder: Path, generated: dict[str, str]) -> list[Path]:
+def users_entries(folder: Path, generated: Iterable[str]) -> list[Path]:
     """What in a module folder is the user's: folders, and files without scadafw's header
     that generate does not write."""
     kept = []
-    folders = {name.split("/")[0] for name in generated if "/" in name}
+    names = set(generated)
+    folders = {name.split("/")[0] for name in names if "/" in name}
     for entry in sorted(folder.iterdir()):
-        if entry.name in generated or entry.name in folders:
+        if entry.name in names or entry.name in folders:
             continue
         if entry.is_dir() or not is_generated(entry):
             kept.append(entry)

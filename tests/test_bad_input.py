@@ -92,7 +92,7 @@ def test_an_unexpected_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPa
     def boom(*_: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("generator.commands.generate.load_and_render", boom)
+    monkeypatch.setattr("generator.commands.generate.generate", boom)
     example = ROOT / "examples" / "hot-standby.yaml"
     result = run_cli("generate", example, "--out", tmp_path / "out")
     assert result.code == cli.BUG_EXIT == 3

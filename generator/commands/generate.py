@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.commands.arguments import add_topologies
-from generator.fleet import load_and_render
-from generator.writer import write_modules
+from generator.fleet import generate
 
 
 def add_parser(sub: Any) -> None:
@@ -31,7 +30,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folders = write_modules(args.out, load_and_render(args.topologies))
+    folders = generate(args.topologies, args.out)
     for folder in folders:
         print(f"wrote {folder}/", file=sys.stdout)
     return 0
