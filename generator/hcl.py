@@ -10,6 +10,7 @@ from functools import lru_cache
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")  # one "?" per code point outside printable ASCII
 _PLAIN = re.compile(r"[^\\\"\x00-\x1f\x7f${}%]*")
 
 
@@ -61,5 +62,4 @@ def hcl_label(value: object) -> HclText:
 
 def hcl_comment(value: object) -> HclText:
     """Text for a `#` comment: one line, printable ASCII, so nothing can end the comment."""
-    text = str(value)
-    return HclText("".join(ch if 0x20 <= ord(ch) < 0x7f else "?" for ch in text))
+    return HclText(_NOT_PRINTABLE.sub("?", str(value)))

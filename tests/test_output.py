@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.hcl import hcl_identifier, hcl_string
+from generator.hcl import hcl_comment, hcl_identifier, hcl_string
 from generator.sources.terraform import Terraform
 from generator.targets import render_system
 from generator.targets.module import hcl_environment
@@ -104,6 +104,15 @@ def test_templates_refuse_a_string_that_skipped_the_filter() -> None:
         template.render(value="${evil}")
     assert template.render(value=hcl_string("${evil}")) == 'x = "\\u0024{evil}"'
     assert template.render(value=5481) == "x = 5481"
+
+
+@given(st.text())
+def test_comment_text_is_one_line_of_printable_ascii(text: str) -> None:
+    """Each code point outside printable ASCII becomes one "?": nothing can end a comment."""
+    shown = hcl_comment(text)
+    assert len(shown) == len(text)
+    assert all(0x20 <= ord(ch) <= 0x7e for ch in shown)
+    assert all(a == b for a, b in zip(shown, text, strict=True) if 0x20 <= ord(b) <= 0x7e)
 
 
 def test_identifiers_are_checked() -> None:

@@ -16,7 +16,7 @@ import jinja2
 from generator.hcl import HclText, hcl_comment, hcl_identifier, hcl_label, hcl_string
 from generator.intent.flows import peer_flows
 from generator.intent.listing import mermaid_groups
-from generator.model import RoleGroup, System
+from generator.model import RoleGroup, Server, System
 from generator.provenance import header, seal
 
 ModuleFiles = dict[str, str]  # file name -> text
@@ -51,7 +51,40 @@ def hcl_environment() -> jinja2.Environment:
     )
     env.filters.update(q=hcl_string, ident=hcl_identifier, label=hcl_label, comment=hcl_comment,
                        block=_block, prefixed=_prefixed, address=_address)
+    env.globals.update(tags=tags_block, rule_tags=rule_tags_block, replace_first=replace_first,
+                       for_each_interface=for_each_interface)
     return env
+
+
+# The blocks every resource repeats, as functions rather than template macros: a macro call
+# costs Jinja a new context each time, and these come once or twice per resource.
+
+def tags_block(system: System, group: RoleGroup) -> HclText:
+    """A group's or NSG's tags: its Name, the system and the role group; the caller's win
+    for nothing else."""
+    return HclText(f"tags = merge(var.tags, {{\n"
+                   f"    Name                 = {_prefixed(group.slug)}\n"
+                   f'    "scadafw:system"     = {hcl_string(system.name)}\n'
+                   f'    "scadafw:role-group" = {hcl_string(group.value)}\n  }})')
+
+
+def rule_tags_block(system: System, group: RoleGroup) -> HclText:
+    """A rule resource's tags: the role group it belongs to (the provider has no Name for
+    rules)."""
+    return HclText(f"tags = merge(var.tags, {{\n"
+                   f'    "scadafw:system"     = {hcl_string(system.name)}\n'
+                   f'    "scadafw:role-group" = {hcl_string(group.value)}\n  }})')
+
+
+def replace_first() -> HclText:
+    """Replacing a group (a real change: a new name prefix) creates the new one, and its
+    rules, before the old goes: the servers' links never stand in a group without rules."""
+    return HclText("lifecycle {\n    create_before_destroy = true\n  }")
+
+
+def for_each_interface(server: Server) -> HclText:
+    """Keyed by link name: reordering or adding a server's links replaces nothing."""
+    return HclText(f"for_each = lookup(var.network_interface_ids, {hcl_string(server.name)}, {{}})")
 
 
 _SUFFIX = re.compile(r"[a-z0-9-]*")

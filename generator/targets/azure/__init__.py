@@ -35,7 +35,7 @@ def render_azure(system: System) -> ModuleFiles:
     return render_module("azure", system, {
         "rules": nsg_rules(system),
         "peer_rules": peer_nsg_rules(system),
-        "place": AzurePlacement(system),
+        "place": AzurePlacement.of(system),
         "flows": [f for f in group_flows(system) if f.service in AZURE_SERVICES],
         "priority_of": lambda flow: allow_priority(flow, system.azure.priority_offset),
         "free_priorities": free_priorities(system),

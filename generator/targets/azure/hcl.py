@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from generator.hcl import HclText, hcl_identifier, hcl_string
 from generator.model import NsgMode, RoleGroup, System
@@ -24,11 +25,15 @@ EXISTING_RULE_PREFIX = "scadafw-"
 
 @dataclass(frozen=True)
 class AzurePlacement:
-    system: System
+    """What a rule's text depends on besides the rule: small, so rules render once per run for
+    every system that shares them (the cache below)."""
 
-    @property
-    def existing(self) -> bool:
-        return self.system.azure.nsgs is NsgMode.EXISTING
+    existing: bool
+    server_ports: tuple[int, ...]
+
+    @classmethod
+    def of(cls, system: System) -> AzurePlacement:
+        return cls(system.azure.nsgs is NsgMode.EXISTING, system.server_ports)
 
     def nsg_name(self, group: RoleGroup) -> HclText:
         if self.existing:
@@ -57,10 +62,11 @@ class AzurePlacement:
                 ("access", hcl_string(access)), ("protocol", hcl_string(protocol)),
                 ("source_port_range", hcl_string("*"))]
 
+    @lru_cache(maxsize=4096)  # noqa: B019 (placements are a few small values, kept on purpose)
     def server_rule(self, rule: NsgRule) -> HclText:
         entries = self._head(rule.group, rule.rule_name, rule.description, rule.priority,
                              rule.direction, rule.access, rule.protocol)
-        ports = self.system.server_ports if rule.protocol == "Tcp" else ("*",)
+        ports = self.server_ports if rule.protocol == "Tcp" else ("*",)
         if len(ports) == 1:
             entries.append(("destination_port_range", hcl_string(str(ports[0]))))
         else:  # a port migration: both ports in the same rules, changed in place
@@ -82,6 +88,7 @@ class AzurePlacement:
                         ("destination_address_prefix", anywhere)]
         return _aligned(entries)
 
+    @lru_cache(maxsize=4096)  # noqa: B019
     def peer_rule(self, rule: PeerNsgRule) -> HclText:
         entries = self._head(rule.group, rule.rule_name, rule.description, rule.priority,
                              rule.direction, rule.access, rule.protocol)

@@ -16,7 +16,7 @@ _RULE = "azurerm_network_security_rule"
 
 def azure_moves(system: System) -> list[Move]:
     moves = []
-    kinds = (_ASG,) if AzurePlacement(system).existing else (_ASG, _NSG)
+    kinds = (_ASG,) if AzurePlacement.of(system).existing else (_ASG, _NSG)
     for server in system.servers:
         if server.renamed_from:
             why = f"server {server.renamed_from} is now {server.name}"
