@@ -201,11 +201,19 @@ def main() -> int:
     pairs = cold.checkov_pairs(SCADAFW, folders[1] / "plant-0000.yaml", SCRATCH / "modules-1",
                                {**os.environ, "PYTHONPATH": str(ROOT),
                                 "XDG_CACHE_HOME": str(CACHE)})
+    sources = SCRATCH / "aerleon-onefile-1000"
+    generated = cold.generate_pairs(
+        [scadafw, "generate", *map(str, sorted(folders[1000].glob("*.yaml"))), "--out",
+         str(SCRATCH / "modules-1000")],
+        [str(SCADAFW.with_name("aclgen")), "--base_directory", str(sources / "policies"),
+         "--definitions_directory", str(sources / "defs"), "--output_directory",
+         str(sources / "out")] if has_aerleon and sources.is_dir() else None,
+        {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(CACHE)})
     first = cold.first_run()
     shutil.rmtree(SCRATCH, ignore_errors=True)
     report = render(runs, economy(), has_aerleon, cold.section(
         lambda label, n: next((r for r in runs if r.label == label and r.systems == n), None),
-        pairs, first)) + judge_section(judged, runs)
+        pairs, first, generated)) + judge_section(judged, runs)
     (ROOT / "bench" / "results.md").write_text(report)
     print(report)
     return 0 if all(r.ok for r in runs) else 1
