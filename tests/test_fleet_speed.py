@@ -16,7 +16,7 @@ from hcl2 import SerializationOptions
 from generator.checks import fleet
 from generator.checks.report import Report
 from generator.checks.verify import verify_systems
-from generator.fleet import load_systems
+from generator.fleet import generate, load_systems
 from generator.sources import hcl_read
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
@@ -67,6 +67,38 @@ def test_parallel_and_cached_verdicts_equal_the_plain_path(
     monkeypatch.setattr(fleet, "_run", no_work)
     cached = fleet.verify_fleet(systems, modules)
     assert _verdicts(cached) == _verdicts(plain)
+
+
+def _aws_placed_last(tmp_path: Path) -> tuple[Path, Path]:
+    """hybrid-dr with its AWS network renamed to sort last, generated afresh."""
+    topology = tmp_path / "hybrid-dr.yaml"
+    topology.write_text((ROOT / "examples" / "hybrid-dr.yaml").read_text()
+                        .replace("dmz-vpc", "z-dmz-vpc"))
+    out = tmp_path / "aws-last"
+    generate([topology], out)
+    return topology, out
+
+
+@pytest.mark.parametrize("example", ["dmz.yaml", "hybrid-dr.yaml", "aws placed last"])
+def test_one_system_verifies_its_modules_side_by_side_and_says_the_same(
+        example: str, modules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One system with an AWS module and others: the AWS modules in this process, the others
+    (Azure, perimeter, Windows) in a forked one, the reports in the placements' order."""
+    monkeypatch.setenv("SCADAFW_CACHE", "off")
+    topology = ROOT / "examples" / example
+    if example == "aws placed last":
+        topology, modules = _aws_placed_last(tmp_path)
+    (system,) = load_systems([topology])
+    plain = verify_systems([system], modules)
+    if example == "dmz.yaml":
+        assert any(not r.ok for r in plain)  # the fixture's edited Azure module
+    else:
+        assert all(r.ok for r in plain)
+    split = fleet._split_one(system, modules)
+    assert split is not None
+    assert len({r.target for r in split}) >= 2
+    assert _verdicts(split) == _verdicts(plain)
+    assert _verdicts(fleet.verify_fleet([system], modules)) == _verdicts(plain)
 
 
 def test_a_changed_byte_is_judged_afresh(cache: Path, modules: Path,

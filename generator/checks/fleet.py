@@ -9,6 +9,9 @@
 - Systems not in the cache are split into one contiguous chunk per core, each verified in a
   forked process with its own moto sandbox; the reports come back in the systems' order, the
   same as a run in one process (the tests hold them equal).
+- One system with an AWS module and others verifies them side by side: the AWS modules in
+  this process (moto), the others in a forked one (the Azure SDK, aerleon), each loading only
+  the libraries its modules need.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 from generator import cache
 from generator.cache import code_fingerprint
 from generator.checks.report import Report, from_dict, to_dict
-from generator.model import System
+from generator.model import System, Target
 from generator.targets.placement import placements
 
 PARALLEL_FROM = 2  # systems not in the cache; below this one process does it
@@ -72,11 +75,38 @@ def _preload() -> None:
     gc.freeze()  # the collector then leaves these objects (and their shared pages) alone
 
 
+def _verify_placed(system: System, modules: Path, which: list[int]) -> list[Report]:
+    from generator.checks.verify import verify_placed  # noqa: PLC0415
+
+    return verify_placed(system, modules, which)
+
+
+def _split_one(system: System, modules: Path) -> list[Report] | None:
+    """One system with an AWS module and others: the AWS modules here (moto), the others in a
+    forked process (the Azure SDK, aerleon) at the same time; None when there is nothing to
+    split. The reports keep the placements' order."""
+    placed = placements(system)
+    aws = [i for i, p in enumerate(placed) if p.target is Target.AWS]
+    rest = [i for i in range(len(placed)) if i not in aws]
+    if not aws or not rest:
+        return None
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        theirs = pool.submit(_verify_placed, system, modules, rest)
+        found = dict(zip(aws, _verify_placed(system, modules, aws), strict=True))
+        found.update(zip(rest, theirs.result(), strict=True))
+    return [found[i] for i in range(len(placed))]
+
+
 def _run(systems: list[System], modules: Path) -> list[list[Report]]:
-    """Each system's reports, on every core when there are enough systems."""
+    """Each system's reports, on every core when there are enough systems (or, for one
+    system, enough kinds of module)."""
     workers = min(os.cpu_count() or 1, len(systems))
-    if len(systems) < PARALLEL_FROM or workers < 2 or \
-            "fork" not in multiprocessing.get_all_start_methods():
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if len(systems) == 1 and (os.cpu_count() or 1) >= 2 and forks:
+        split = _split_one(systems[0], modules)
+        if split is not None:
+            return [split]
+    if len(systems) < PARALLEL_FROM or workers < 2 or not forks:
         return _verify_chunk(systems, modules)
     size = -(-len(systems) // workers)
     chunks = [systems[i:i + size] for i in range(0, len(systems), size)]

@@ -29,12 +29,10 @@ from generator.intent.links import LinkIntent, expand, stand_ins
 from generator.intent.services import ICMP, ICMPV6, SERVER_PORT, service_ports
 from generator.judge.addresses import AddressSet, union
 from generator.judge.aws import aws_sides
-from generator.judge.azure import azure_sides
 from generator.judge.perimeter import perimeter_sides
 from generator.judge.sides import Judged, Side, judge_side
 from generator.judge.windows import windows_sides
 from generator.model import Role, System, Target
-from generator.sources.azure_module import build_nsgs
 from generator.sources.hcl_module import read_module
 from generator.sources.moto_module import build_in_moto, clear_sandbox, moto_sandbox
 from generator.sources.perimeter_policy import read_policy, rendering_problems
@@ -127,6 +125,11 @@ def verify_module(view: System, folder_name: str, target: Target, modules: Path,
         problems, sides = aws.problems, aws_sides(aws, own_addresses(intent))
         outbound = EVERY_EXTRA
     else:
+        # imported here: the Azure SDK's models take a third of a second to load, and a
+        # one-system `verify` loads them in a worker while this process builds AWS in moto
+        from generator.judge.azure import azure_sides  # noqa: PLC0415
+        from generator.sources.azure_module import build_nsgs  # noqa: PLC0415
+
         azure = build_nsgs(read_module(folder), view)
         problems = azure.problems
         sides, undecided = azure_sides(azure, own_addresses(intent), named_addresses(intent))
@@ -162,6 +165,16 @@ def verify_system(system: System, modules: Path, ec2: Any | None = None) -> list
     """Every module of one system. Each judges both sides of its own servers, partners in
     other networks included by their addresses, so together they cover every flow."""
     return [verify_module(p.view, p.folder, p.target, modules, ec2) for p in placements(system)]
+
+
+def verify_placed(system: System, modules: Path, which: list[int]) -> list[Report]:
+    """The modules of one system at these positions of `placements(system)`, with a moto
+    sandbox of their own if one of them is AWS's."""
+    chosen = [placements(system)[i] for i in which]
+    with ExitStack() as stack:
+        ec2 = (stack.enter_context(moto_sandbox())
+               if any(p.target is Target.AWS for p in chosen) else None)
+        return [verify_module(p.view, p.folder, p.target, modules, ec2) for p in chosen]
 
 
 def verify_each(systems: list[System], modules: Path) -> list[list[Report]]:
