@@ -1,8 +1,9 @@
 """Many topologies at once: load and render them, across processes when there are enough.
 
-Rendering is pure and per system, so a large fleet is split into one contiguous chunk per
-core; each worker loads and renders its chunk, and the parent gathers every problem (from all
-chunks) before anything is written. Output is identical to a single-process run. What a
+Rendering is pure and per system, so a large fleet is split into contiguous chunks, a few per
+core; each worker loads and renders a chunk at a time (and, for `generate`, writes it into the
+staging folder), and the parent gathers every problem (from all chunks) before anything is
+written. Output is identical to a single-process run. What a
 topology file renders to is kept in scadafw's cache (`render`, generator/cache.py), keyed by
 the file's bytes and name and scadafw's code: an unchanged file is neither parsed nor rendered
 again (`SCADAFW_CACHE=off` turns it off).
@@ -152,8 +153,11 @@ def _workers(paths: list[Path]) -> int:
     return workers if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
+CHUNKS_PER_WORKER = 4  # a worker that finishes early takes the next chunk: none waits long
+
+
 def _chunks(paths: list[Path], workers: int) -> list[list[Path]]:
-    size = -(-len(paths) // workers)
+    size = -(-len(paths) // (workers * CHUNKS_PER_WORKER))
     return [paths[i:i + size] for i in range(0, len(paths), size)]
 
 
@@ -168,7 +172,7 @@ def load_and_render(paths: list[Path]) -> Tree:
             raise TopologyError(problems)
         return tree
     chunks = _chunks(paths, workers)
-    with ProcessPoolExecutor(len(chunks), mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         results = list(pool.map(_load_and_render, chunks))
     problems = [p for _, found, _ in results for p in found]
     problems += _duplicates([pair for names, _, _ in results for pair in names])
@@ -193,7 +197,7 @@ def generate(paths: list[Path], out: Path) -> list[Path]:
     try:
         chunks = _chunks(paths, workers)
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
             results = list(pool.map(_load_render_stage, chunks, [staging] * len(chunks)))
     except OSError as exc:
         staging.discard()
