@@ -16,7 +16,6 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from generator import cache
 from generator.cache import code_fingerprint
@@ -103,7 +102,7 @@ def _render_key(path: Path) -> str | None:
 def _load_and_render(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Problem], Tree]:
     """Each file's system name and modules, from the render cache (keyed by the file's bytes)
     or loaded, validated and rendered; every problem of every file."""
-    names, problems, tree = _load_render_each(paths, None)
+    names, problems, tree, _ = _load_render_each(paths, None)
     return names, problems, {} if problems else tree
 
 
@@ -111,12 +110,13 @@ def _load_render_stage(paths: list[Path], staging: Staging
                        ) -> tuple[list[tuple[Path, str]], list[Problem], list[Staged]]:
     """As `_load_and_render`, each module folder written into `staging` as soon as it is
     rendered (nothing once a file has a problem): a worker writes its own chunk."""
-    names, problems, staged = _load_render_each(paths, staging)
+    names, problems, _, staged = _load_render_each(paths, staging)
     return names, problems, [] if problems else staged
 
 
 def _load_render_each(paths: list[Path], staging: Staging | None) -> tuple[
-        list[tuple[Path, str]], list[Problem], Any]:
+        list[tuple[Path, str]], list[Problem], Tree, list[Staged]]:
+    """Both paths: the modules kept in memory (`staging` None) or written into `staging`."""
     folder = cache.cache_folder("render")
     names: list[tuple[Path, str]] = []
     problems: list[Problem] = []
@@ -145,7 +145,7 @@ def _load_render_each(paths: list[Path], staging: Staging | None) -> tuple[
             if folder and key:
                 cache.write(folder, key, {"system": system.name, "tree": {
                     str(f): files for f, files in rendered.items()}})
-    return names, problems, tree if staging is None else staged
+    return names, problems, tree, staged
 
 
 def _workers(paths: list[Path]) -> int:
@@ -185,7 +185,7 @@ def generate(paths: list[Path], out: Path) -> list[Path]:
     """Load, render and write every topology's modules into `out`, all or nothing (the
     writer's staging and swap, generator/writer.py); the module folders written.
 
-    A large fleet is split into one chunk per core, and each worker writes the folders it
+    A large fleet is split into a few chunks per core, and each worker writes the folders it
     renders into the staging folder itself: neither the text nor the writing passes through
     one process. Nothing in `out` changes until every file of every topology is rendered
     without a problem."""
@@ -201,8 +201,7 @@ def generate(paths: list[Path], out: Path) -> list[Path]:
             results = list(pool.map(_load_render_stage, chunks, [staging] * len(chunks)))
     except OSError as exc:
         staging.discard()
-        raise WriteError(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed") \
-            from exc
+        raise WriteError.unchanged(out, exc) from exc
     except BaseException:
         staging.discard()
         raise

@@ -23,7 +23,10 @@ Tree = dict[Path, dict[str, str]]  # module folder (relative to DIR) -> file nam
 
 
 class WriteError(ScadafwError):
-    pass
+    @classmethod
+    def unchanged(cls, out: Path, exc: OSError) -> WriteError:
+        """A write that failed before anything in `out` changed (or after it was put back)."""
+        return cls(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed")
 
 
 def write_modules(out: Path, modules: Tree) -> list[Path]:
@@ -33,8 +36,7 @@ def write_modules(out: Path, modules: Tree) -> list[Path]:
         staged = [staging.stage(folder, files) for folder, files in modules.items()]
     except OSError as exc:
         staging.discard()
-        raise WriteError(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed") \
-            from exc
+        raise WriteError.unchanged(out, exc) from exc
     return staging.install(staged)
 
 
@@ -102,8 +104,7 @@ class Staging:
         except OSError as exc:
             for swap in reversed(swaps):
                 swap.undo()
-            raise WriteError(f"{self.out}: cannot write: {exc.strerror or exc}; nothing was "
-                             "changed") from exc
+            raise WriteError.unchanged(self.out, exc) from exc
         finally:
             self.discard()
         return [swap.dest for swap in swaps]
