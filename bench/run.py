@@ -205,9 +205,7 @@ def main() -> int:
     generated = cold.generate_pairs(
         [scadafw, "generate", *map(str, sorted(folders[1000].glob("*.yaml"))), "--out",
          str(SCRATCH / "modules-1000")],
-        [str(SCADAFW.with_name("aclgen")), "--base_directory", str(sources / "policies"),
-         "--definitions_directory", str(sources / "defs"), "--output_directory",
-         str(sources / "out")] if has_aerleon and sources.is_dir() else None,
+        aclgen(sources) if has_aerleon and sources.is_dir() else None,
         {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(CACHE)})
     first = cold.first_run()
     shutil.rmtree(SCRATCH, ignore_errors=True)
@@ -271,11 +269,15 @@ def aerleon_rows(n: int, folder: Path) -> list[Run]:
                         ("onefile", "aerleon aclgen, one policy file for the fleet")):
         sources = SCRATCH / f"aerleon-{mode}-{n}"
         subprocess.run([*side, mode, str(folder), str(sources)], check=True, env=env)  # untimed
-        rows.append(measure(label, n, [str(SCADAFW.with_name("aclgen")),
-                                       "--base_directory", str(sources / "policies"),
-                                       "--definitions_directory", str(sources / "defs"),
-                                       "--output_directory", str(sources / "out")]))
+        rows.append(measure(label, n, aclgen(sources)))
     return rows
+
+
+def aclgen(sources: Path) -> list[str]:
+    """aerleon's aclgen over the policies and definitions aerleon_side.py wrote in `sources`."""
+    return [str(SCADAFW.with_name("aclgen")), "--base_directory", str(sources / "policies"),
+            "--definitions_directory", str(sources / "defs"),
+            "--output_directory", str(sources / "out")]
 
 
 def render(runs: list[Run], rules: list[tuple[str, int, int, int]], has_aerleon: bool,

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from generator import cache
 from generator.cache import code_fingerprint
@@ -148,6 +149,13 @@ def _load_render_each(paths: list[Path], staging: Staging | None) -> tuple[
     return names, problems, tree, staged
 
 
+def _problems(results: list[tuple[list[tuple[Path, str]], list[Problem], Any]]
+              ) -> list[Problem]:
+    """Every chunk's problems, then each system name that an earlier file already took."""
+    problems = [p for _, found, _ in results for p in found]
+    return problems + _duplicates([pair for names, _, _ in results for pair in names])
+
+
 def _workers(paths: list[Path]) -> int:
     workers = min(os.cpu_count() or 1, max(1, len(paths) // (PARALLEL_FROM // 2)))
     return workers if "fork" in multiprocessing.get_all_start_methods() else 1
@@ -174,8 +182,7 @@ def load_and_render(paths: list[Path]) -> Tree:
     chunks = _chunks(paths, workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         results = list(pool.map(_load_and_render, chunks))
-    problems = [p for _, found, _ in results for p in found]
-    problems += _duplicates([pair for names, _, _ in results for pair in names])
+    problems = _problems(results)
     if problems:
         raise TopologyError(problems)
     return {folder: files for _, _, tree in results for folder, files in tree.items()}
@@ -205,8 +212,7 @@ def generate(paths: list[Path], out: Path) -> list[Path]:
     except BaseException:
         staging.discard()
         raise
-    problems = [p for _, found, _ in results for p in found]
-    problems += _duplicates([pair for names, _, _ in results for pair in names])
+    problems = _problems(results)
     if problems:
         staging.discard()
         raise TopologyError(problems)

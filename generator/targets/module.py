@@ -51,7 +51,7 @@ def hcl_environment() -> jinja2.Environment:
     )
     env.filters.update(q=hcl_string, ident=hcl_identifier, label=hcl_label, comment=hcl_comment,
                        block=_block, prefixed=_prefixed, address=_address)
-    env.globals.update(tags=tags_block, rule_tags=rule_tags_block, replace_first=replace_first,
+    env.globals.update(tags=tags_block, replace_first=replace_first,
                        for_each_interface=for_each_interface)
     return env
 
@@ -59,19 +59,11 @@ def hcl_environment() -> jinja2.Environment:
 # The blocks every resource repeats, as functions rather than template macros: a macro call
 # costs Jinja a new context each time, and these come once or twice per resource.
 
-def tags_block(system: System, group: RoleGroup) -> HclText:
-    """A group's or NSG's tags: its Name, the system and the role group; the caller's win
-    for nothing else."""
-    return HclText(f"tags = merge(var.tags, {{\n"
-                   f"    Name                 = {_prefixed(group.slug)}\n"
-                   f'    "scadafw:system"     = {hcl_string(system.name)}\n'
-                   f'    "scadafw:role-group" = {hcl_string(group.value)}\n  }})')
-
-
-def rule_tags_block(system: System, group: RoleGroup) -> HclText:
-    """A rule resource's tags: the role group it belongs to (the provider has no Name for
-    rules)."""
-    return HclText(f"tags = merge(var.tags, {{\n"
+def tags_block(system: System, group: RoleGroup, named: bool = True) -> HclText:
+    """A resource's tags: scadafw's own (the system and role group, and for groups, NSGs and
+    ASGs their Name; the provider has no Name for rules) win over the caller's `var.tags`."""
+    name = f"    Name                 = {_prefixed(group.slug)}\n" if named else ""
+    return HclText(f"tags = merge(var.tags, {{\n{name}"
                    f'    "scadafw:system"     = {hcl_string(system.name)}\n'
                    f'    "scadafw:role-group" = {hcl_string(group.value)}\n  }})')
 
