@@ -4,8 +4,6 @@ rendering's time (bench/results.md)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from generator.intent.flows import Flow
 from generator.model import System
 
@@ -29,7 +27,6 @@ def purposes(flow: Flow) -> str:
     return "; ".join(p.text for p in flow.purposes)
 
 
-@lru_cache(maxsize=4096)
 def peer_flow_row(flow: Flow) -> str:
     """| role group | direction | peer | networks | traffic | purpose |"""
     return (f"| {flow.group.value} | {'from peer' if flow.inbound else 'to peer'} | "

@@ -1,16 +1,12 @@
-"""The rows of the AWS README's flows table, as text: a row depends on its flow and the rules
-that carry it alone, so each distinct row is written once per run."""
+"""The rows of the AWS README's flows table, as text (generator/targets/tables.py says why)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from generator.intent.flows import Flow
 from generator.targets.aws.rules import AwsRule
 from generator.targets.tables import purposes
 
 
-@lru_cache(maxsize=4096)
 def flow_row(flow: Flow, rules: tuple[AwsRule, ...]) -> str:
     """| from | to | traffic | purpose | rules |"""
     addresses = ", ".join(f"`{r.address}`" for r in rules)

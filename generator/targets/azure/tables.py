@@ -1,13 +1,7 @@
-"""The rows of the Azure README's flows and rules tables, as text.
-
-A row depends on its rule and the server ports alone, so each distinct row is written once per
-run however many systems share it; in the template, the same row cost a dozen attribute
-look-ups and tests per rule.
-"""
+"""The rows of the Azure README's flows and rules tables, as text (generator/targets/tables.py
+says why)."""
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from generator.intent.flows import Flow, group_flows
 from generator.intent.services import SERVER_PORT
@@ -17,7 +11,6 @@ from generator.targets.azure.rules import AZURE_SERVICES, NsgRule, allow_priorit
 from generator.targets.tables import markdown_cell, purposes
 
 
-@lru_cache(maxsize=4096)
 def rule_row(rule: NsgRule, server_ports: tuple[int, ...]) -> str:
     """| NSG | rule | priority | direction | access | protocol | port | from | to |"""
     group = rule.group.value
@@ -29,7 +22,6 @@ def rule_row(rule: NsgRule, server_ports: tuple[int, ...]) -> str:
             f"{rule.access} | {rule.protocol} | {ports} | {source} | {destination} |")
 
 
-@lru_cache(maxsize=4096)
 def peer_rule_row(rule: PeerNsgRule) -> str:
     """The same columns for a rule that names networks outside the system."""
     group = rule.group.value
@@ -47,7 +39,6 @@ def rules_table(rules: tuple[NsgRule, ...], peer_rules: tuple[PeerNsgRule, ...],
     return "\n".join(rows)
 
 
-@lru_cache(maxsize=4096)
 def flow_row(flow: Flow, server_ports: tuple[int, ...], offset: int) -> str:
     """| from | to | traffic | purpose | priority |"""
     traffic = (f"TCP {', '.join(map(str, server_ports))}" if flow.service == SERVER_PORT
