@@ -11,6 +11,8 @@ DEFAULT_PORT = 5481  # docs/geo-scada.md: FAQ FA332309, the server port by defau
 
 
 class Role(Enum):
+    __hash__ = object.__hash__  # see RoleGroup
+
     MAIN = "main"
     STANDBY = "standby"
     PERMANENT_STANDBY = "permanent_standby"
@@ -22,6 +24,11 @@ class RoleGroup(Enum):
 
     The definition order is the order of every emitted listing.
     """
+
+    # Members are singletons that compare by identity: their identity hashes them as well as
+    # Enum's own hash of the name does, in C rather than Python (the rules and flows built
+    # from a topology hash role groups hundreds of times per system).
+    __hash__ = object.__hash__
 
     REDUNDANT = "redundant"
     PERMANENT_STANDBY = "permanent_standby"
