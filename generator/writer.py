@@ -69,16 +69,16 @@ class Staging:
 
     def stage(self, folder: Path, files: dict[str, str]) -> Staged:
         """Write one module folder's files; raises OSError (the caller discards)."""
-        path = Path(tempfile.mkdtemp(prefix="new-", dir=self.path))
+        path = tempfile.mkdtemp(prefix="new-", dir=self.path)
         made = {path}
         for name, text in files.items():
-            target = path / name
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-        return Staged(folder, path, tuple(files))
+            target = os.path.join(path, name)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            _write_new(target, text.encode("utf-8"))
+        return Staged(folder, Path(path), tuple(files))
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -108,6 +108,18 @@ class Staging:
         finally:
             self.discard()
         return [swap.dest for swap in swaps]
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """A new file holding `data`, through the system calls alone: a text-mode `open` per file
+    was two fifths of staging's time."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 @dataclass
