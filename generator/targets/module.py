@@ -44,13 +44,13 @@ def hcl_environment() -> jinja2.Environment:
     )
     env.filters.update(q=hcl_string, ident=hcl_identifier, label=hcl_label, comment=hcl_comment,
                        block=_block, prefixed=_prefixed, address=_address)
-    env.globals.update(tags=tags_block, replace_first=replace_first,
-                       for_each_interface=for_each_interface)
+    env.globals.update(replace_first=REPLACE_FIRST, for_each_interface=for_each_interface)
     return env
 
 
-# The blocks every resource repeats, as functions rather than template macros: a macro call
-# costs Jinja a new context each time, and these come once or twice per resource.
+# The blocks every resource repeats, computed before rendering rather than called from the
+# templates: a call costs Jinja an inspection of the callee, and these come once or twice per
+# resource.
 
 def tags_block(system: System, group: RoleGroup, named: bool = True) -> HclText:
     """A resource's tags: scadafw's own (the system and role group, and for groups, NSGs and
@@ -61,10 +61,9 @@ def tags_block(system: System, group: RoleGroup, named: bool = True) -> HclText:
                    f'    "scadafw:role-group" = {hcl_string(group.value)}\n  }})')
 
 
-def replace_first() -> HclText:
-    """Replacing a group (a real change: a new name prefix) creates the new one, and its
-    rules, before the old goes: the servers' links never stand in a group without rules."""
-    return HclText("lifecycle {\n    create_before_destroy = true\n  }")
+# Replacing a group (a real change: a new name prefix) creates the new one, and its rules,
+# before the old goes: the servers' links never stand in a group without rules.
+REPLACE_FIRST = HclText("lifecycle {\n    create_before_destroy = true\n  }")
 
 
 def for_each_interface(server: Server) -> HclText:
@@ -166,6 +165,7 @@ def render_module(target: str, system: System, context: dict[str, Any]) -> Modul
         "system": system,
         "groups": system.groups,
         "servers_by_group": {g: system.members(g) for g in system.groups},
+        "tags": {g: tags_block(system, g) for g in system.groups},  # groups, NSGs and ASGs
         "terraform_min": TERRAFORM_MIN,
         "peer_flows": peer_flows(system),
         **context,

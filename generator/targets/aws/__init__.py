@@ -6,7 +6,7 @@ from collections import Counter
 
 from generator.intent.flows import group_flows
 from generator.model import System
-from generator.targets.aws.hcl import peer_rule_resource, rule_resource
+from generator.targets.aws.hcl import rule_resources
 from generator.targets.aws.moves import aws_moves
 from generator.targets.aws.peers import aws_peer_rules
 from generator.targets.aws.rules import aws_rules
@@ -26,8 +26,7 @@ def render_aws(system: System) -> ModuleFiles:
     return render_module("aws", system, {
         "rules": rules,
         "peer_rules": peer_rules,
-        "rule_resource": rule_resource,
-        "peer_rule_resource": peer_rule_resource,
+        "rule_resources": rule_resources(system, rules, peer_rules),
         "flows_table": flows_table(flows, rules),
         "rule_count": Counter([r.direction for r in rules] + [r.direction for r in peer_rules]),
         "provider_min": AWS_PROVIDER_MIN,

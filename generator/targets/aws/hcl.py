@@ -1,16 +1,16 @@
-"""The HCL of an AWS rule resource up to its tags: it depends on the rule alone, so each
-distinct rule is written once per run however many systems share it; the template adds the
-system's tags and the lifecycle block (generator/targets/module.py)."""
+"""The HCL of the AWS rule resources. A rule's text up to its tags depends on the rule alone, so
+each distinct rule is written once per run however many systems share it; the system's tags
+and the lifecycle block follow."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from generator.hcl import HclText, hcl_identifier, hcl_label, hcl_string
-from generator.model import RoleGroup
+from generator.model import RoleGroup, System
 from generator.targets.aws.peers import AwsPeerRule
 from generator.targets.aws.rules import AwsRule
-from generator.targets.module import map_entries
+from generator.targets.module import REPLACE_FIRST, map_entries, tags_block
 
 
 def _group(group: RoleGroup) -> HclText:
@@ -44,3 +44,13 @@ def peer_rule_resource(rule: AwsPeerRule) -> HclText:
         ("from_port", HclText(str(rule.from_port))),
         ("to_port", HclText(str(rule.to_port))),
         ("description", hcl_string(rule.description))])
+
+
+def rule_resources(system: System, rules: tuple[AwsRule, ...],
+                   peer_rules: tuple[AwsPeerRule, ...]) -> list[HclText]:
+    """Every rule resource of the module, whole, in order: between groups, then with peers."""
+    tags = {g: tags_block(system, g, named=False) for g in system.groups}  # no Name on rules
+    heads = [(rule_resource(r), r.group) for r in rules]
+    heads += [(peer_rule_resource(r), r.group) for r in peer_rules]
+    return [HclText(f"{head}\n\n  {tags[group]}\n\n  {REPLACE_FIRST}\n}}")
+            for head, group in heads]

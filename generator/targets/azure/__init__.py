@@ -33,11 +33,14 @@ def free_priorities(system: System) -> list[tuple[int, int]]:
 
 def render_azure(system: System) -> ModuleFiles:
     rules, peer_rules = nsg_rules(system), peer_nsg_rules(system)
+    place = AzurePlacement.of(system)
     return render_module("azure", system, {
         "rules": rules,
         "peer_rules": peer_rules,
         "rules_table": rules_table(rules, peer_rules, system.server_ports),
-        "place": AzurePlacement.of(system),
+        "place": place,
+        "rule_resources": [place.server_rule(r) for r in rules]
+        + [place.peer_rule(r) for r in peer_rules],
         "flows_table": flows_table(system),
         "free_priorities": free_priorities(system),
         "moves": azure_moves(system),

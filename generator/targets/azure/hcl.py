@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from generator.hcl import HclText, hcl_identifier, hcl_string
+from generator.hcl import HclText, hcl_identifier, hcl_label, hcl_string
 from generator.model import NsgMode, RoleGroup, System
 from generator.targets.azure.peers import PeerNsgRule
 from generator.targets.azure.rules import NsgRule
@@ -64,6 +64,7 @@ class AzurePlacement:
 
     @lru_cache(maxsize=4096)  # noqa: B019 (placements are a few small values, kept on purpose)
     def server_rule(self, rule: NsgRule) -> HclText:
+        """The whole resource of a rule between role groups."""
         entries = self._head(rule.group, rule.rule_name, rule.description, rule.priority,
                              rule.direction, rule.access, rule.protocol)
         ports = self.server_ports if rule.protocol == "Tcp" else ("*",)
@@ -86,10 +87,11 @@ class AzurePlacement:
             entries += [("source_application_security_group_ids", own) if self.existing
                         else ("source_address_prefix", anywhere),
                         ("destination_address_prefix", anywhere)]
-        return _aligned(entries)
+        return _resource(rule.name, entries)
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def peer_rule(self, rule: PeerNsgRule) -> HclText:
+        """The whole resource of a rule that names networks outside the system."""
         entries = self._head(rule.group, rule.rule_name, rule.description, rule.priority,
                              rule.direction, rule.access, rule.protocol)
         if rule.ports == ("*",):
@@ -107,11 +109,12 @@ class AzurePlacement:
         else:
             entries += [("source_address_prefixes", _list(rule.prefixes)),
                         ("destination_application_security_group_ids", own)]
-        return _aligned(entries)
+        return _resource(rule.name, entries)
 
 
-def _aligned(entries: list[tuple[str, HclText]]) -> HclText:
-    return map_entries([(HclText(k), v) for k, v in entries], indent=2)
+def _resource(name: str, entries: list[tuple[str, HclText]]) -> HclText:
+    body = map_entries([(HclText(k), v) for k, v in entries], indent=2)
+    return HclText(f'resource "azurerm_network_security_rule" {hcl_label(name)} {{\n  {body}\n}}')
 
 
 def _list(values: tuple[str, ...]) -> HclText:
