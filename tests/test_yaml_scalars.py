@@ -118,3 +118,16 @@ def test_no_plain_scalar_means_a_number_to_one_version_and_else_to_the_other(tex
     if isinstance(ours, numbers) or (isinstance(theirs, numbers) and not isinstance(theirs, bool)):
         assert type(ours) is type(theirs), (text, ours, theirs)
         assert ours == theirs or (math.isnan(ours) and math.isnan(theirs)), (text, ours, theirs)
+
+
+def test_a_scalar_reads_by_its_text_tag_and_style_whatever_was_read_before(
+        tmp_path: Path) -> None:
+    """Scalars are read once per run and remembered (yaml_source.py): the same text quoted, as
+    plain text, or with a tag, each reads as itself, in either order."""
+    for _ in range(2):
+        assert read(tmp_path, "'05461'") == "05461"
+        assert "leading zero" in refusal(tmp_path, "05461")
+        assert read(tmp_path, '"true"') == "true"
+        assert read(tmp_path, "true") is True
+        assert read(tmp_path, "!!str true") == "true"
+        assert "unsupported YAML tag !!binary" in refusal(tmp_path, "!!binary dHJ1ZQ==")

@@ -11,6 +11,7 @@ import ipaddress
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -241,29 +242,33 @@ def _is_address(text: str) -> bool:
 
 
 def _scalar(node: ScalarNode, path: str, problems: list[Problem]) -> Any:
+    value, refusals = _read_scalar(node.value, node.tag, node.style)
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    if node.tag not in _PLAIN_TAGS:
-        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        problems.append(Problem(path, line, col, f"unsupported YAML tag {tag}; write a plain "
-                                                 "value"))
-        return None
-    implicit = _CONSTRUCTOR.resolve(ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
-    if not node.style and node.tag == implicit:  # plain ('' from libyaml, None from PyYAML)
-        new = core_value(node.value)
-        old = _construct(node, path, problems)
-        why = _ambiguous(node.value, old, new)
+    problems.extend(Problem(path, line, col, why) for why in refusals)
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _read_scalar(text: str, tag: str, style: str | None) -> tuple[Any, tuple[str, ...]]:
+    """What a scalar reads as, and why it is refused where it is: a function of its text, tag
+    and style alone, so the keys and words every topology repeats are read once per run."""
+    if tag not in _PLAIN_TAGS:
+        shown = tag.replace("tag:yaml.org,2002:", "!!")
+        return None, (f"unsupported YAML tag {shown}; write a plain value",)
+    implicit = _CONSTRUCTOR.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    old, refusals = _construct(text, tag, style)
+    if not style and tag == implicit:  # plain ('' from libyaml, None from PyYAML)
+        new = core_value(text)
+        why = _ambiguous(text, old, new)
         if why is not None:
-            problems.append(Problem(path, line, col, why))
-            return None
-        return new
-    return _construct(node, path, problems)
+            return None, (*refusals, why)
+        return new, refusals
+    return old, refusals
 
 
-def _construct(node: ScalarNode, path: str, problems: list[Problem]) -> Any:
+def _construct(text: str, tag: str, style: str | None) -> tuple[Any, tuple[str, ...]]:
     try:
-        return _CONSTRUCTOR.construct_object(node)
+        return _CONSTRUCTOR.construct_object(ScalarNode(tag, text, style=style)), ()
     except yaml.YAMLError as exc:
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(path, line, col, f"cannot read value: {reason}"))
-        return None
+        return None, (f"cannot read value: {reason}",)
