@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import Enum
 
 DEFAULT_PORT = 5481  # docs/geo-scada.md: FAQ FA332309, the server port by default
@@ -218,6 +218,22 @@ class System:
     renamed_from: str = ""  # the system's name before; its resources keep that name
     azure: AzureOptions = AzureOptions()
     previous_port: int | None = None  # a port migration's old port, allowed beside `port`
+
+    # The caches of what is derived from a system (its flows and rules, functools.lru_cache)
+    # are keyed by it, a score of look-ups per system rendered: its hash, which walks every
+    # server and address, is computed once and kept. It stays out of pickles, as a hash of text
+    # differs between interpreters.
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", value)
+            return value
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def server_ports(self) -> tuple[int, ...]:

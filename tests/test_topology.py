@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +16,7 @@ import pytest
 from generator.errors import TopologyError
 from generator.model import DEFAULT_PORT, Role, Target
 from generator.topology import load_topology
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
@@ -19,6 +24,26 @@ def test_examples_load(example: Path) -> None:
     system = load_topology(example)
     assert system.servers
     assert [s.name for s in system.servers] == sorted(s.name for s in system.servers)
+
+
+def test_a_system_is_the_same_dictionary_key_in_every_interpreter() -> None:
+    """A system keeps its hash once computed (model.py); one pickled by an interpreter with
+    another hash seed must still find, and be found by, the equal system read here."""
+    example = EXAMPLES[0]
+    here = load_topology(example)
+    hash(here)  # computed and kept before the copy is made, as the caches do
+    code = ("import pickle, sys; from pathlib import Path; "
+            "from generator.topology import load_topology; "
+            "s = load_topology(Path(sys.argv[1])); hash(s); "
+            "sys.stdout.buffer.write(pickle.dumps(s))")
+    pickled = subprocess.run([sys.executable, "-c", code, str(example)], check=True,
+                             capture_output=True, env={**os.environ, "PYTHONHASHSEED": "12345"},
+                             cwd=ROOT).stdout
+    there = pickle.loads(pickled)
+    assert there == here
+    assert {there: "found"}.get(here) == "found"
+    assert {here: "found"}.get(there) == "found"
+    assert hash(replace(here, name="other")) != hash(here)
 
 
 def test_defaults_and_values(write_topology: Callable[..., Path]) -> None:
