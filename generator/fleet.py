@@ -25,7 +25,7 @@ from generator.model import System
 from generator.targets import render_system
 from generator.targets.quotas import check_quotas
 from generator.topology import load_topology
-from generator.writer import Staged, Staging, Tree, WriteError, write_modules
+from generator.writer import Installed, Staged, Staging, Tree, WriteError, write_modules
 
 PARALLEL_FROM = 64  # below this many files, starting processes costs more than it saves
 
@@ -188,9 +188,9 @@ def load_and_render(paths: list[Path]) -> Tree:
     return {folder: files for _, _, tree in results for folder, files in tree.items()}
 
 
-def generate(paths: list[Path], out: Path) -> list[Path]:
+def generate(paths: list[Path], out: Path) -> list[Installed]:
     """Load, render and write every topology's modules into `out`, all or nothing (the
-    writer's staging and swap, generator/writer.py); the module folders written.
+X
 
     A large fleet is split into a few chunks per core, and each worker writes the folders it
     renders into the staging folder itself: neither the text nor the writing passes through

@@ -4,7 +4,9 @@ Each module folder is written complete in a staging folder inside DIR (same file
 swapped in with renames; if a step fails, folders already swapped are put back. What the user
 keeps in a module folder survives: every file that does not carry scadafw's header (a
 `moved.tf`, an `imports.tf`) and every folder (`.terraform/` after `terraform init`) moves
-into the new folder; scadafw's own files that it no longer writes are dropped.
+into the new folder; scadafw's own files that it no longer writes are dropped. A module folder
+that already holds exactly the files it would get (and none of scadafw's beside them) is left as
+it is: nothing in it is written, and its files keep their times.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from generator.errors import ScadafwError
 from generator.provenance import provenance
@@ -29,7 +32,12 @@ class WriteError(ScadafwError):
         return cls(f"{out}: cannot write: {exc.strerror or exc}; nothing was changed")
 
 
-def write_modules(out: Path, modules: Tree) -> list[Path]:
+class Installed(NamedTuple):
+    folder: Path  # a module folder in DIR
+    changed: bool  # False: it held these files already, and nothing in it was touched
+
+
+def write_modules(out: Path, modules: Tree) -> list[Installed]:
     """Replace each module folder under `out` with exactly its files; return the folders."""
     staging = Staging.open(out)
     try:
@@ -45,7 +53,7 @@ class Staged:
     """One module folder written complete in the staging folder, waiting to be swapped in."""
 
     folder: Path  # relative to DIR
-    path: Path  # where it was written
+    path: Path | None  # where it was written; None: DIR holds these files already
     names: tuple[str, ...]  # the files scadafw wrote in it
 
 
@@ -68,27 +76,35 @@ class Staging:
             raise WriteError(f"{out}: cannot write: {exc.strerror or exc}") from exc
 
     def stage(self, folder: Path, files: dict[str, str]) -> Staged:
-        """Write one module folder's files; raises OSError (the caller discards)."""
+        """Write one module folder's files, unless DIR holds them already; raises OSError (the
+        caller discards)."""
+        data = {name: text.encode("utf-8") for name, text in files.items()}
+        if _holds(self.out / folder, data):
+            return Staged(folder, None, tuple(files))
         path = tempfile.mkdtemp(prefix="new-", dir=self.path)
         made = {path}
-        for name, text in files.items():
+        for name, content in data.items():
             target = os.path.join(path, name)
             parent = os.path.dirname(target)
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            _write_new(target, text.encode("utf-8"))
+            _write_new(target, content)
         return Staged(folder, Path(path), tuple(files))
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def install(self, staged: list[Staged]) -> list[Path]:
+    def install(self, staged: list[Staged]) -> list[Installed]:
         """Swap every staged folder in, in folder order; on any failure put back what was
         swapped and raise WriteError. The staging folder goes either way."""
         swaps: list[_Swap] = []
+        done: list[Installed] = []
         try:
             for i, item in enumerate(sorted(staged, key=lambda s: s.folder)):
+                if item.path is None:
+                    done.append(Installed(self.out / item.folder, changed=False))
+                    continue
                 swap = _Swap(self.out / item.folder, item.path)
                 swap.dest.parent.mkdir(parents=True, exist_ok=True)
                 swaps.append(swap)
@@ -101,13 +117,50 @@ class Staging:
                         swap.moved.append(name)
                 os.replace(swap.staged, swap.dest)
                 swap.installed = True
+                done.append(Installed(swap.dest, changed=True))
         except OSError as exc:
             for swap in reversed(swaps):
                 swap.undo()
             raise WriteError.unchanged(self.out, exc) from exc
         finally:
             self.discard()
-        return [swap.dest for swap in swaps]
+        return done
+
+
+def _holds(folder: Path, data: dict[str, bytes]) -> bool:
+    """Whether `folder` holds exactly these files already, and no file of scadafw's beside them
+    (which a swap would drop): then it needs no writing."""
+    if any("/" in name for name in data):
+        return False  # files in subfolders: the folder is always written
+    try:
+        present = os.listdir(folder)
+    except OSError:
+        return False
+    for name in present:
+        extra = folder / name
+        if name not in data and not extra.is_dir() and is_generated(extra):
+            return False
+    return all(_reads(os.path.join(folder, name), content) for name, content in data.items())
+
+
+def _reads(path: str, expected: bytes) -> bool:
+    """Whether the file at `path` holds `expected`, byte for byte."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        found = b""
+        while len(found) <= len(expected):
+            chunk = os.read(fd, len(expected) + 1 - len(found))
+            if not chunk:
+                break
+            found += chunk
+        return found == expected
+    except OSError:  # a folder of that name, for one
+        return False
+    finally:
+        os.close(fd)
 
 
 def _write_new(path: str, data: bytes) -> None:

@@ -30,7 +30,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    folders = generate(args.topologies, args.out)
-    for folder in folders:
-        print(f"wrote {folder}/", file=sys.stdout)
+    for folder, changed in generate(args.topologies, args.out):
+        print(f"{'wrote' if changed else 'unchanged'} {folder}/", file=sys.stdout)
     return 0
