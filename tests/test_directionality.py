@@ -6,17 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.checks.report import Report
+from generator.intent.flows import group_flows
 from generator.judge.sides import Judged
-from generator.model import Target
+from generator.model import DEFAULT_PORT, Target
 from generator.topology import load_topology
 from tests.conftest import EXAMPLES, ROOT, resources, run_cli, topology_text
-from tests.domain import DMZ, PERMANENT, REDUNDANT, domain_allows
+from tests.domain import DMZ, GROUP_OF, PERMANENT, REDUNDANT, domain_allows
 from tests.judged import differences, reaches, verified
+from tests.strategies import topologies
 
 TARGETS = [Target.AWS, Target.AZURE]
 
@@ -229,3 +234,39 @@ def test_an_nsg_with_more_than_4000_prefixes_is_refused(tmp_path: Path) -> None:
     assert ("azure module azure: NSG plant-x-redundant-nsg address prefixes: 4500 exceed the "
             "quota of 4000") in result.err
     assert run_cli("flows", path, "--format", "json").code == 2  # no headroom reported
+
+
+def _group_flows_by_the_matrix(doc: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(from group, to group, service) wherever docs/geo-scada.md gives two distinct servers
+    of the file the flow: TCP and ICMP echo by the matrix, ICMPv6 echo where both also have
+    an IPv6 address."""
+    servers = doc["servers"]
+    found = set()
+    for a in servers:
+        for b in servers:
+            if a["name"] == b["name"] or not domain_allows(a["role"], b["role"]):
+                continue
+            pair = (GROUP_OF[a["role"]], GROUP_OF[b["role"]])
+            found |= {(*pair, "tcp"), (*pair, "icmp")}
+            if all(":" in " ".join(s.get("addresses", [])) for s in (a, b)):
+                found.add((*pair, "icmpv6"))
+    return found
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(docs=st.lists(topologies(), min_size=2, max_size=8))
+def test_systems_of_one_shape_share_flows_and_only_theirs(docs: list[dict[str, Any]],
+                                                          tmp_path: Path) -> None:
+    """Flows between role groups are worked out once per shape of system (intent/flows.py):
+    read one after another in one process, every system still gets exactly the flows the
+    matrix gives its own servers, on its own port."""
+    for doc in docs:
+        path = tmp_path / "topology.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        system = load_topology(path)
+        flows = group_flows(system)
+        assert {(*(g.value for g in f.groups), f.service) for f in flows} == \
+            _group_flows_by_the_matrix(doc)
+        port = doc.get("port", DEFAULT_PORT)
+        assert all(f.ports == ((port, port),) for f in flows if f.service == "tcp")

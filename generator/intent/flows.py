@@ -161,7 +161,25 @@ def former_name(system: System, flow: Flow) -> str:
     return next((e.renamed_from for e in entries if e.name == flow.peer), "")
 
 
+# The flows between role groups depend on which role groups hold servers, how many of them,
+# which speak IPv6, and the server ports: nothing else of a system (no name, no address). A
+# fleet has a handful of such shapes, so each is worked out once per run, and the systems that
+# share it share its flows (and what is derived from them: the rules, generator/targets/).
+_SHAPES: dict[tuple[object, ...], tuple[Flow, ...]] = {}
+
+
 def _server_flows(system: System) -> list[Flow]:
+    shape = (tuple(sorted((s.group.index, s.has_ipv6) for s in system.servers)),
+             system.server_ports)
+    found = _SHAPES.get(shape)
+    if found is None:
+        if len(_SHAPES) >= 1024:
+            _SHAPES.clear()
+        found = _SHAPES[shape] = tuple(server_flows_of(system))
+    return list(found)
+
+
+def server_flows_of(system: System) -> list[Flow]:
     """Between the module's role groups: a flow exists when at least one ordered pair of
     distinct servers needs it, so no rule is emitted that no server pair would use."""
     found = []
