@@ -62,8 +62,15 @@ def protocol_and_ports(flow: Flow) -> tuple[str, int, int]:
 
 @lru_cache(maxsize=256)
 def aws_rules(system: System) -> tuple[AwsRule, ...]:
+    return _rules_of(group_flows(system))
+
+
+@lru_cache(maxsize=256)
+def _rules_of(flows: tuple[Flow, ...]) -> tuple[AwsRule, ...]:
+    """The rules of these flows: the same objects for every system whose group flows are
+    these (intent/flows.py), so what is rendered from a rule is rendered once."""
     rules: list[AwsRule] = []
-    for whole in group_flows(system):
+    for whole in flows:
         for ports in whole.ports:  # two server ports during a migration: a rule for each
             flow = whole.on(ports)
             protocol, low, high = protocol_and_ports(flow)

@@ -81,9 +81,17 @@ def deny_priority(service: str, offset: int = 0) -> int:
 
 @lru_cache(maxsize=256)
 def nsg_rules(system: System) -> tuple[NsgRule, ...]:
+    labels = tuple(service_label(*service_ports(system, s)) for s in AZURE_SERVICES)
+    return _rules_of(group_flows(system), system.groups, system.azure.priority_offset, labels)
+
+
+@lru_cache(maxsize=256)
+def _rules_of(flows: tuple[Flow, ...], groups: tuple[RoleGroup, ...], offset: int,
+              labels: tuple[str, ...]) -> tuple[NsgRule, ...]:
+    """The rules of these flows and groups: the same objects for every system that has them
+    (intent/flows.py), so what is rendered from a rule is rendered once."""
     rules: list[NsgRule] = []
-    offset = system.azure.priority_offset
-    for flow in group_flows(system):
+    for flow in flows:
         if flow.service not in AZURE_SERVICES:
             continue
         text = flow.description()
@@ -92,9 +100,8 @@ def nsg_rules(system: System) -> tuple[NsgRule, ...]:
                              allow_priority(flow, offset), text, src))
         rules.append(NsgRule(src, "Outbound", "Allow", flow.service,
                              allow_priority(flow, offset), text, dst))
-    for group in system.groups:
-        for service in AZURE_SERVICES:
-            label = service_label(*service_ports(system, service))
+    for group in groups:
+        for service, label in zip(AZURE_SERVICES, labels, strict=True):
             rules.append(NsgRule(group, "Inbound", "Deny", service,
                                  deny_priority(service, offset),
                                  f"Geo SCADA: deny {label} from anything not allowed above"))
