@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import zlib
 from dataclasses import dataclass, fields
+from functools import cached_property
 from enum import Enum
 
 DEFAULT_PORT = 5481  # docs/geo-scada.md: FAQ FA332309, the server port by default
@@ -34,12 +35,12 @@ class RoleGroup(Enum):
     PERMANENT_STANDBY = "permanent_standby"
     DMZ_PERMANENT_STANDBY = "dmz_permanent_standby"
 
-    @property
+    @cached_property
     def index(self) -> int:
         """1-based position, used to derive stable Azure priorities."""
         return _GROUP_INDEX[self]
 
-    @property
+    @cached_property
     def slug(self) -> str:
         """The group as it appears in cloud resource names (hyphens, as Azure and AWS names use)."""
         return self.value.replace("_", "-")
@@ -235,7 +236,7 @@ class System:
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
-    @property
+    @cached_property
     def server_ports(self) -> tuple[int, ...]:
         """The server port, and during a port migration the previous one, in order."""
         return tuple(sorted({self.port} | ({self.previous_port} if self.previous_port else
@@ -249,7 +250,7 @@ class System:
     def members(self, group: RoleGroup) -> tuple[Server, ...]:
         return tuple(s for s in self.servers if ROLE_GROUP[s.role] is group)
 
-    @property
+    @cached_property
     def groups(self) -> tuple[RoleGroup, ...]:
         """The role groups present, in RoleGroup order."""
         present = {ROLE_GROUP[s.role] for s in self.servers}

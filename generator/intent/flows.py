@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from generator.intent.matrix import (
     CLIENT,
@@ -68,11 +68,11 @@ class Flow:
     ports: Ports
     purposes: tuple[Purpose, ...]
 
-    @property
+    @cached_property
     def between_groups(self) -> bool:
         return self.source.is_group and self.destination.is_group
 
-    @property
+    @cached_property
     def groups(self) -> tuple[RoleGroup, RoleGroup]:
         """The source's and the destination's role groups, of a flow between groups."""
         src, dst = self.source.group, self.destination.group
@@ -126,11 +126,11 @@ class Flow:
         far = replace(self.far, name=name)
         return replace(self, source=far) if self.inbound else replace(self, destination=far)
 
-    @property
+    @cached_property
     def is_icmp(self) -> bool:
         return self.protocol in (ICMP, ICMPV6)
 
-    @property
+    @cached_property
     def label(self) -> str:
         return service_label(self.protocol, self.ports)
 

@@ -4,7 +4,7 @@ and port, referencing the peer's group (never addresses)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from generator.intent.flows import Flow, group_flows
 from generator.intent.services import SERVER_PORT, SERVER_SERVICES_ORDER
@@ -23,33 +23,33 @@ class AwsRule:
     to_port: int
     description: str
 
-    @property
+    @cached_property
     def group(self) -> RoleGroup:
         src, dst = self.flow.groups
         return dst if self.direction == "ingress" else src
 
-    @property
+    @cached_property
     def peer(self) -> RoleGroup:
         src, dst = self.flow.groups
         return src if self.direction == "ingress" else dst
 
-    @property
+    @cached_property
     def resource_type(self) -> str:
         return f"aws_vpc_security_group_{self.direction}_rule"
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Stable and semantic: it depends only on what the rule is (its port included)."""
         return self.plain_name + (port_suffix(self.from_port)
                                   if self.flow.service == SERVER_PORT else "")
 
-    @property
+    @cached_property
     def plain_name(self) -> str:
         """The name without its port, as modules before port migrations named every rule."""
         link = "from" if self.direction == "ingress" else "to"
         return f"{self.group.value}_{link}_{self.peer.value}_{self.flow.service}"
 
-    @property
+    @cached_property
     def address(self) -> str:
         return f"{self.resource_type}.{self.name}"
 

@@ -13,7 +13,7 @@ port 1, ICMP 2. Priorities 100-999 and 2000-3999 stay free for the user's own ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from generator.intent.flows import Flow, group_flows
 from generator.intent.services import (
@@ -44,7 +44,7 @@ class NsgRule:
     description: str
     peer: RoleGroup | None = None  # the other end of an allow rule
 
-    @property
+    @cached_property
     def name(self) -> str:
         """Resource name: stable and semantic, like the rule's `name` in the NSG."""
         way = "in" if self.direction == "Inbound" else "out"
@@ -53,7 +53,7 @@ class NsgRule:
         link = "from" if self.direction == "Inbound" else "to"
         return f"{self.group.value}_{way}_{link}_{self.peer.value}_{self.service}"
 
-    @property
+    @cached_property
     def rule_name(self) -> str:
         """The rule's name inside its NSG (unique per NSG)."""
         if self.peer is None:
@@ -61,7 +61,7 @@ class NsgRule:
         link = "from" if self.direction == "Inbound" else "to"
         return f"allow-{self.direction.lower()}-{link}-{self.peer.slug}-{self.service}"
 
-    @property
+    @cached_property
     def protocol(self) -> str:
         return "Tcp" if self.service == SERVER_PORT else "Icmp"
 
