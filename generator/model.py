@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import zlib
 from dataclasses import dataclass, fields
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
 
 DEFAULT_PORT = 5481  # docs/geo-scada.md: FAQ FA332309, the server port by default
 
