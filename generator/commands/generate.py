@@ -21,7 +21,8 @@ def add_parser(sub: Any) -> None:
         "policy and its renderings for the network's `firewalls`), and DIR/<system>/windows/ "
         "for the host firewall scripts (target windows, or `host_firewall: true`). Every file "
         "is validated and rendered before anything is written; on any problem nothing in DIR "
-        "changes.",
+        "changes. A module folder that already holds exactly what it would get is left "
+        "untouched and reported as unchanged.",
     )
     add_topologies(p)
     p.add_argument("--out", "-o", required=True, type=Path, metavar="DIR",
