@@ -5,8 +5,9 @@ swapped in with renames; if a step fails, folders already swapped are put back. 
 keeps in a module folder survives: every file that does not carry scadafw's header (a
 `moved.tf`, an `imports.tf`) and every folder (`.terraform/` after `terraform init`) moves
 into the new folder; scadafw's own files that it no longer writes are dropped. A module folder
-that already holds exactly the files it would get (and none of scadafw's beside them) is left as
-it is: nothing in it is written, and its files keep their times.
+that already holds exactly the files it would get (none of scadafw's beside them, nothing else in
+its subfolders such as `definitions/`) is left as it is: nothing in it is written, and its files
+keep their times.
 """
 
 from __future__ import annotations
@@ -128,19 +129,31 @@ class Staging:
 
 
 def _holds(folder: Path, data: dict[str, bytes]) -> bool:
-    """Whether `folder` holds exactly these files already, and no file of scadafw's beside them
-    (which a swap would drop): then it needs no writing."""
-    if any("/" in name for name in data):
-        return False  # files in subfolders: the folder is always written
+    """Whether `folder` holds exactly these files already, with no file of scadafw's beside
+    them and no other file in the subfolders scadafw writes (a swap would drop either): then it
+    needs no writing."""
     try:
         present = os.listdir(folder)
     except OSError:
         return False
+    subfolders = {name.split("/")[0] for name in data if "/" in name}
     for name in present:
         extra = folder / name
-        if name not in data and not extra.is_dir() and is_generated(extra):
+        if name in subfolders:
+            if not _holds_only(extra, data):
+                return False
+        elif name not in data and not extra.is_dir() and is_generated(extra):
             return False
     return all(_reads(os.path.join(folder, name), content) for name, content in data.items())
+
+
+def _holds_only(sub: Path, data: dict[str, bytes]) -> bool:
+    """Whether the subfolder `sub` holds no file but the ones `data` names in it."""
+    for root, _, files in os.walk(sub):
+        base = os.path.relpath(root, sub.parent)
+        if any(f"{base}/{entry}" not in data for entry in files):
+            return False
+    return True
 
 
 def _reads(path: str, expected: bytes) -> bool:

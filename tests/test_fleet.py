@@ -9,7 +9,7 @@ import pytest
 from generator import fleet, writer
 from generator.errors import TopologyError
 from generator.writer import write_modules
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def write_fleet(folder: Path, count: int) -> list[Path]:
@@ -155,3 +155,32 @@ def test_the_command_says_which_folders_it_wrote(tmp_path: Path) -> None:
     assert first.out.splitlines() == [f"wrote {out}/s000/aws/", f"wrote {out}/s000/azure/"]
     assert second.out.splitlines() == [f"wrote {out}/s000/aws/",
                                        f"unchanged {out}/s000/azure/"]
+
+
+def test_a_folder_with_subfolders_is_left_as_it_is_while_they_hold_only_its_files(
+        tmp_path: Path) -> None:
+    """A perimeter folder writes `definitions/`; a swap replaces that subfolder whole, so the
+    folder is unchanged only while the subfolder holds exactly scadafw's files."""
+    topology = ROOT / "examples" / "hybrid-dr.yaml"
+    out = tmp_path / "out"
+    run_cli("generate", topology, "--out", out)
+    plant = out / "river-east" / "plant"
+    ours = sorted(p.name for p in (plant / "definitions").iterdir())
+    before = _stamps(out)
+
+    again = run_cli("generate", topology, "--out", out)
+    assert again.code == 0
+    assert f"unchanged {plant}/" in again.out.splitlines()
+    assert not [line for line in again.out.splitlines() if line.startswith("wrote")]
+    assert _stamps(out) == before
+
+    for extra in (plant / "definitions" / "mine.yaml", plant / "definitions" / "sub" / "x.yaml"):
+        extra.parent.mkdir(exist_ok=True)
+        extra.write_text("# not scadafw's\n")
+        result = run_cli("generate", topology, "--out", out)
+        assert [line for line in result.out.splitlines() if line.startswith("wrote")] == [
+            f"wrote {plant}/"]
+        assert sorted(p.name for p in (plant / "definitions").iterdir()) == ours
+    changed = plant / "definitions" / ours[0]
+    changed.write_text(changed.read_text() + "\n")
+    assert f"wrote {plant}/" in run_cli("generate", topology, "--out", out).out.splitlines()
