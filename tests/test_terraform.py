@@ -370,6 +370,27 @@ def test_the_provider_mirror_is_found_where_the_variable_points(
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in config
 
 
+
+def test_inits_sharing_the_plugin_cache_take_turns(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terraform's plugin cache is not safe for inits run at once (two `verify --terraform`,
+    or test workers): scadafw's inits through one cache run one after the other."""
+    from generator.sources.terraform import Terraform  # noqa: PLC0415
+
+    log = tmp_path / "log"
+    fake = tmp_path / "terraform"  # stands in for the binary: says when each init runs
+    fake.write_text(f'#!/bin/sh\necho start >> {log}\nsleep 0.4\necho end >> {log}\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    work = [tmp_path / "work-0", tmp_path / "work-1"]
+    for folder in work:
+        folder.mkdir()
+    runs = [Terraform.prepare(folder, tmp_path, binary=fake) for folder in work]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda run, folder: run.init(folder), runs, work))
+    assert log.read_text().split() == ["start", "end", "start", "end"]
+
+
 _TWO_INSTANCES = """
 variable "vpc_id" {
   type = string

@@ -5,6 +5,8 @@ Where no registry can be reached, a filesystem mirror of hashicorp/aws is used t
 configuration written for the run (`provider_installation { filesystem_mirror { ... } }`). It is
 found from `SCADAFW_PROVIDER_MIRROR`, or in Terraform's own implied mirror folders and under
 /opt. Providers are linked from a plugin cache, so `terraform init` copies nothing per run.
+Terraform does not make that cache safe for inits run at the same time (two `verify
+--terraform` runs, say), so scadafw's inits take turns on a lock file in it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,12 +95,29 @@ def _cache_folder() -> Path:
     return Path(base) / "scadafw" / "terraform-plugins"
 
 
+@contextmanager
+def _turn(cache: Path | None) -> Iterator[None]:
+    """Hold the plugin cache's lock file (waiting for any other scadafw init); without a cache,
+    or where the system has no `fcntl` (Windows), nothing to wait for."""
+    try:
+        import fcntl  # noqa: PLC0415
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    if cache is None or fcntl is None:
+        yield
+        return
+    with open(cache / ".scadafw-init.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 @dataclass
 class Terraform:
     """One terraform binary and the environment its commands run in."""
 
     binary: Path
     env: dict[str, str] = field(default_factory=dict)
+    plugin_cache: Path | None = None  # inits that install into it take turns
 
     @classmethod
     def prepare(cls, work: Path, mirror: Path | None = None,
@@ -118,6 +139,7 @@ class Terraform:
             config.write_text(cli_configuration(mirror, cache), encoding="utf-8")
             env["TF_CLI_CONFIG_FILE"] = str(config)
             env.pop("TF_PLUGIN_CACHE_DIR", None)
+            return cls(binary, env, cache)
         return cls(binary, env)
 
     def run(self, folder: Path, *args: str,
@@ -132,7 +154,8 @@ class Terraform:
         return done
 
     def init(self, folder: Path) -> None:
-        self.run(folder, "init", "-input=false", "-no-color", "-backend=false")
+        with _turn(self.plugin_cache):
+            self.run(folder, "init", "-input=false", "-no-color", "-backend=false")
 
     def validate(self, folder: Path) -> dict[str, Any]:
         done = self.run(folder, "validate", "-json", "-no-color", ok=(0, 1))
