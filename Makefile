@@ -44,7 +44,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 unit: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 # Prove the committed example modules against the flow matrix (moto and the NSG evaluator).
 verify: $(STAMP)

@@ -35,6 +35,21 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SCADAFW_CACHE_DIR"] = tempfile.mkdtemp(prefix="scadafw-test-cache-")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): the tests that look up
+    the applied examples run in one worker, so those are applied once; the other tests that
+    share a moto server or Terraform, and the real-packet tests, one worker per file, so a
+    file's fixtures are made once and its namespaces (named per test) never meet."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "apply_example" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("applied"))
+        elif ("terraform" in fixtures or "moto_server" in fixtures
+              or item.path.name == "test_packets.py"):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 @dataclass
 class Result:
     code: int
