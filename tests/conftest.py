@@ -38,9 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist (`make test` runs `-n auto --dist loadgroup`): the tests that look up
-    the applied examples run in one worker, so those are applied once; the other tests that
-    share a moto server or Terraform, and the real-packet tests, one worker per file, so a
-    file's fixtures are made once and its namespaces (named per test) never meet."""
+    the applied examples run in one worker, so the examples are applied once; the other tests
+    that use a moto server or Terraform, and the real-packet tests, in one worker per file, so
+    a file's fixtures are made once (the packet lab's namespaces are named after the process)."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "apply_example" in fixtures:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,14 +99,12 @@ def _cache_folder() -> Path:
 @contextmanager
 def _turn(cache: Path | None) -> Iterator[None]:
     """Hold the plugin cache's lock file (waiting for any other scadafw init); without a cache,
-    or where the system has no `fcntl` (Windows), nothing to wait for."""
-    try:
-        import fcntl  # noqa: PLC0415
-    except ImportError:
-        fcntl = None  # type: ignore[assignment]
-    if cache is None or fcntl is None:
+    or on Windows (no `fcntl`), nothing to wait for."""
+    if cache is None or sys.platform == "win32":
         yield
         return
+    import fcntl  # noqa: PLC0415
+
     with open(cache / ".scadafw-init.lock", "a", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         yield
@@ -132,6 +131,7 @@ class Terraform:
                if not k.startswith(("AWS_", "TF_VAR_", "TF_CLI_ARGS"))}
         env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1",
                    AWS_EC2_METADATA_DISABLED="true")
+        cache = None
         if mirror is not None:
             cache = Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or _cache_folder())
             cache.mkdir(parents=True, exist_ok=True)
@@ -139,8 +139,7 @@ class Terraform:
             config.write_text(cli_configuration(mirror, cache), encoding="utf-8")
             env["TF_CLI_CONFIG_FILE"] = str(config)
             env.pop("TF_PLUGIN_CACHE_DIR", None)
-            return cls(binary, env, cache)
-        return cls(binary, env)
+        return cls(binary, env, cache)
 
     def run(self, folder: Path, *args: str,
             ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
