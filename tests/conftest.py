@@ -28,11 +28,14 @@ HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=Fal
 
 def pytest_configure(config: pytest.Config) -> None:
     """scadafw's caches live in a folder of this session's own: a test that patches scadafw
-    at run time (a smaller quota, say) must neither read nor leave entries a real run uses."""
+    at run time (a smaller quota, say) must neither read nor leave entries a real run uses.
+    So does Terraform's plugin cache: an init holds it alone, and with one per session (each
+    pytest-xdist worker is one) a worker's inits never wait on another worker's plans."""
     del config
     import tempfile  # noqa: PLC0415
 
     os.environ["SCADAFW_CACHE_DIR"] = tempfile.mkdtemp(prefix="scadafw-test-cache-")
+    os.environ["TF_PLUGIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="scadafw-test-plugins-")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups

@@ -371,24 +371,38 @@ def test_the_provider_mirror_is_found_where_the_variable_points(
 
 
 
-def test_inits_sharing_the_plugin_cache_take_turns(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Terraform's plugin cache is not safe for inits run at once (two `verify --terraform`,
-    or test workers): scadafw's inits through one cache run one after the other."""
+@pytest.mark.parametrize(("first", "second", "seen"), [
+    ("init", "init", ["start-init", "end-init", "start-init", "end-init"]),
+    ("plan", "init", ["start-plan", "end-plan", "start-init", "end-init"]),
+    ("init", "plan", ["start-init", "end-init", "start-plan", "end-plan"]),
+    ("plan", "plan", ["start-plan", "start-plan", "end-plan", "end-plan"]),
+])
+def test_an_init_has_the_plugin_cache_to_itself(
+        first: str, second: str, seen: list[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An init re-links the provider in the shared plugin cache, so a plan of another run that
+    starts the provider meanwhile finds nothing: an init runs alone, other commands together."""
+    import time  # noqa: PLC0415
+
     from generator.sources.terraform import Terraform  # noqa: PLC0415
 
     log = tmp_path / "log"
-    fake = tmp_path / "terraform"  # stands in for the binary: says when each init runs
-    fake.write_text(f'#!/bin/sh\necho start >> {log}\nsleep 0.4\necho end >> {log}\n')
+    fake = tmp_path / "terraform"  # stands in for the binary: says when each command runs
+    fake.write_text(f'#!/bin/sh\necho start-$1 >> {log}\nsleep 0.6\necho end-$1 >> {log}\n')
     fake.chmod(0o755)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", str(tmp_path / "cache"))
     work = [tmp_path / "work-0", tmp_path / "work-1"]
     for folder in work:
         folder.mkdir()
     runs = [Terraform.prepare(folder, tmp_path, binary=fake) for folder in work]
+
+    def command(i: int, name: str) -> None:
+        time.sleep(0.25 * i)  # the second starts while the first runs
+        runs[i].run(work[i], name)
+
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda run, folder: run.init(folder), runs, work))
-    assert log.read_text().split() == ["start", "end", "start", "end"]
+        list(pool.map(command, [0, 1], [first, second]))
+    assert log.read_text().split() == seen
 
 
 _TWO_INSTANCES = """

@@ -5,8 +5,9 @@ Where no registry can be reached, a filesystem mirror of hashicorp/aws is used t
 configuration written for the run (`provider_installation { filesystem_mirror { ... } }`). It is
 found from `SCADAFW_PROVIDER_MIRROR`, or in Terraform's own implied mirror folders and under
 /opt. Providers are linked from a plugin cache, so `terraform init` copies nothing per run.
-Terraform does not make that cache safe for inits run at the same time (two `verify
---terraform` runs, say), so scadafw's inits take turns on a lock file in it.
+Terraform does not make that cache safe to share while an init runs (an init re-links the
+provider in it, and a plan in another run that starts the provider then finds nothing), so
+scadafw's commands hold a lock file in it: an init alone, any others together.
 """
 
 from __future__ import annotations
@@ -97,16 +98,16 @@ def _cache_folder() -> Path:
 
 
 @contextmanager
-def _turn(cache: Path | None) -> Iterator[None]:
-    """Hold the plugin cache's lock file (waiting for any other scadafw init); without a cache,
-    or on Windows (no `fcntl`), nothing to wait for."""
+def _turn(cache: Path | None, alone: bool) -> Iterator[None]:
+    """Hold the plugin cache's lock file: alone (an init, which changes the cache) or beside
+    other commands. Without a cache, or on Windows (no `fcntl`), nothing to wait for."""
     if cache is None or sys.platform == "win32":
         yield
         return
     import fcntl  # noqa: PLC0415
 
-    with open(cache / ".scadafw-init.lock", "a", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with open(cache / ".scadafw.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)  # released on close
         yield
 
 
@@ -116,7 +117,7 @@ class Terraform:
 
     binary: Path
     env: dict[str, str] = field(default_factory=dict)
-    plugin_cache: Path | None = None  # inits that install into it take turns
+    plugin_cache: Path | None = None  # an init changes it: see _turn
 
     @classmethod
     def prepare(cls, work: Path, mirror: Path | None = None,
@@ -144,8 +145,9 @@ class Terraform:
     def run(self, folder: Path, *args: str,
             ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
         command = [str(self.binary), *args]
-        done = subprocess.run(command, cwd=folder, env=self.env, capture_output=True, text=True,
-                              check=False)
+        with _turn(self.plugin_cache, alone=args[0] == "init"):
+            done = subprocess.run(command, cwd=folder, env=self.env, capture_output=True,
+                                  text=True, check=False)
         if done.returncode not in ok:
             output = (done.stderr.strip() or done.stdout.strip()).splitlines()[-_TAIL:]
             raise TerraformError(f"`terraform {' '.join(args)}` failed in {folder} "
@@ -153,8 +155,7 @@ class Terraform:
         return done
 
     def init(self, folder: Path) -> None:
-        with _turn(self.plugin_cache):
-            self.run(folder, "init", "-input=false", "-no-color", "-backend=false")
+        self.run(folder, "init", "-input=false", "-no-color", "-backend=false")
 
     def validate(self, folder: Path) -> dict[str, Any]:
         done = self.run(folder, "validate", "-json", "-no-color", ok=(0, 1))
