@@ -190,7 +190,8 @@ def load_and_render(paths: list[Path]) -> Tree:
 
 def generate(paths: list[Path], out: Path) -> list[Installed]:
     """Load, render and write every topology's modules into `out`, all or nothing (the
-X
+    writer's staging and swap, generator/writer.py); each module folder, and whether it was
+    written.
 
     A large fleet is split into a few chunks per core, and each worker writes the folders it
     renders into the staging folder itself: neither the text nor the writing passes through

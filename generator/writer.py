@@ -39,7 +39,8 @@ class Installed(NamedTuple):
 
 
 def write_modules(out: Path, modules: Tree) -> list[Installed]:
-    """Replace each module folder under `out` with exactly its files; return the folders."""
+    """Replace each module folder under `out` with exactly its files; return each folder and
+    whether it was written."""
     staging = Staging.open(out)
     try:
         staged = [staging.stage(folder, files) for folder, files in modules.items()]
